@@ -1,0 +1,22 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Collab.Storage.Sqlite;
+
+/// <summary>The snapshot's client table as stored: <c>{"clientId":{"seq":n,"rev":n}}</c>.</summary>
+internal static class ClientMarksJson
+{
+    public static string Serialize(IReadOnlyDictionary<string, ClientMark> clients)
+    {
+        var copy = clients as Dictionary<string, ClientMark> ?? new Dictionary<string, ClientMark>(clients, StringComparer.Ordinal);
+        return JsonSerializer.Serialize(copy, ClientMarksJsonContext.Default.DictionaryStringClientMark);
+    }
+
+    public static IReadOnlyDictionary<string, ClientMark> Deserialize(string json) =>
+        JsonSerializer.Deserialize(json, ClientMarksJsonContext.Default.DictionaryStringClientMark)
+        ?? new Dictionary<string, ClientMark>(StringComparer.Ordinal);
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(Dictionary<string, ClientMark>))]
+internal sealed partial class ClientMarksJsonContext : JsonSerializerContext;

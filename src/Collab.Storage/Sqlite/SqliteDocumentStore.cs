@@ -1,0 +1,230 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Collab.Storage.Sqlite;
+
+/// <summary>
+/// The embedded document store: one SQLite file in WAL mode, an append-only op log fenced by revision, and snapshots.
+/// Writes from all documents are group-committed by a single writer; reads use pooled read-only connections.
+/// </summary>
+public sealed class SqliteDocumentStore : IDocumentStore, IAsyncDisposable
+{
+    private readonly SqliteWriter writer;
+    private readonly string readerConnectionString;
+    private readonly ILogger logger;
+    private int disposed;
+
+    /// <summary>Opens (creating when missing) the database file named by the options; fails fast on invalid options.</summary>
+    public SqliteDocumentStore(IOptions<SqliteDocumentStoreOptions> options, ILogger<SqliteDocumentStore> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(logger);
+        var settings = options.Value;
+        var validation = new SqliteDocumentStoreOptionsValidator().Validate(Options.DefaultName, settings);
+        if (validation.Failed)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(SqliteDocumentStoreOptions), validation.Failures);
+        }
+
+        this.logger = logger;
+        DatabasePath = settings.DatabasePath;
+        Directory.CreateDirectory(Path.GetDirectoryName(DatabasePath)!);
+        readerConnectionString = SqliteSchema.ReaderConnectionString(DatabasePath, settings.BusyTimeout);
+        writer = new SqliteWriter(
+            SqliteSchema.WriterConnectionString(DatabasePath, settings.BusyTimeout), settings.BusyTimeout, settings.MaxBatchRequests, logger);
+        writer.Start();
+        SqliteStoreLog.LogStoreOpened(logger, DatabasePath, writer.SchemaVersion);
+    }
+
+    /// <summary>Opens the store without dependency injection (tools, tests).</summary>
+    public SqliteDocumentStore(SqliteDocumentStoreOptions options, ILogger<SqliteDocumentStore>? logger = null)
+        : this(Options.Create(options ?? throw new ArgumentNullException(nameof(options))), logger ?? NullLogger<SqliteDocumentStore>.Instance)
+    {
+    }
+
+    /// <summary>The absolute path of the database file.</summary>
+    public string DatabasePath { get; }
+
+    /// <summary>How many write transactions (each one fsync) have committed; fewer than appends when group commit works.</summary>
+    internal long CommittedTransactions => writer.CommittedTransactions;
+
+    /// <inheritdoc />
+    public Task AppendAsync(string documentId, IReadOnlyList<StoredOp> ops, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(documentId);
+        ArgumentNullException.ThrowIfNull(ops);
+        if (ops.Count == 0)
+        {
+            throw new ArgumentException("An append needs at least one op.", nameof(ops));
+        }
+
+        // Copied so the caller may reuse its list while the append waits in the queue.
+        var copy = new StoredOp[ops.Count];
+        for (var i = 0; i < copy.Length; i++)
+        {
+            var op = ops[i] ?? throw new ArgumentException($"Op {i} is null.", nameof(ops));
+            if (op.Rev != ops[0].Rev + i)
+            {
+                throw new ArgumentException(
+                    $"Ops must have consecutive revisions: op {i} has revision {op.Rev}, expected {ops[0].Rev + i}.", nameof(ops));
+            }
+
+            if (op.ClientId is null || op.Op is null)
+            {
+                throw new ArgumentException($"Op {i} (revision {op.Rev}) lacks a client id or op text.", nameof(ops));
+            }
+
+            copy[i] = op;
+        }
+
+        if (copy[0].Rev < 1)
+        {
+            throw new ArgumentException($"Revisions start at 1; the first op has revision {copy[0].Rev}.", nameof(ops));
+        }
+
+        return Enqueue(new AppendRequest(documentId, copy, cancellationToken));
+    }
+
+    /// <inheritdoc />
+    public Task SaveSnapshotAsync(string documentId, DocumentSnapshot snapshot, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(documentId);
+        ArgumentNullException.ThrowIfNull(snapshot);
+        ArgumentNullException.ThrowIfNull(snapshot.Text, nameof(snapshot));
+        ArgumentNullException.ThrowIfNull(snapshot.Clients, nameof(snapshot));
+        ArgumentOutOfRangeException.ThrowIfNegative(snapshot.Rev, nameof(snapshot));
+        return Enqueue(new SnapshotRequest(documentId, snapshot, ClientMarksJson.Serialize(snapshot.Clients), cancellationToken));
+    }
+
+    /// <inheritdoc />
+    public async Task<StoredDocument> LoadAsync(string documentId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(documentId);
+        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+
+        // One read transaction: the snapshot and the tail come from the same committed state.
+        await using var transaction = connection.BeginTransaction(deferred: true);
+        var snapshot = DocumentSnapshot.Empty;
+        await using (var command = connection.CreateCommand())
+        {
+            command.Transaction = transaction;
+            command.CommandText = "SELECT rev, text, clients FROM snapshots WHERE doc = $doc;";
+            command.Parameters.AddWithValue("$doc", documentId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                snapshot = new DocumentSnapshot(reader.GetInt64(0), reader.GetString(1), ClientMarksJson.Deserialize(reader.GetString(2)));
+            }
+        }
+
+        var tail = await ReadOpsAsync(connection, transaction, documentId, snapshot.Rev, limit: -1, cancellationToken).ConfigureAwait(false);
+        return new StoredDocument(snapshot, tail);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<StoredOp>> ReadOpsAsync(
+        string documentId, long afterRev, int maxCount, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(documentId);
+        ArgumentOutOfRangeException.ThrowIfNegative(afterRev);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
+        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await ReadOpsAsync(connection, null, documentId, afterRev, maxCount, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task PingAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA user_version;";
+        var version = (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        if (version != SqliteSchema.CurrentVersion)
+        {
+            throw new InvalidOperationException($"The document database at {DatabasePath} has schema version {version}, expected {SqliteSchema.CurrentVersion}.");
+        }
+    }
+
+    /// <summary>Writes everything already queued, then closes the file; later calls throw <see cref="ObjectDisposedException"/>.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await writer.StopAsync().ConfigureAwait(false);
+        using (var connection = new SqliteConnection(readerConnectionString))
+        {
+            SqliteConnection.ClearPool(connection);
+        }
+
+        SqliteStoreLog.LogStoreClosed(logger, DatabasePath, writer.CommittedTransactions);
+    }
+
+    /// <summary>Runs <paramref name="query"/> on the writer connection, inside the writer loop (tests read its pragmas).</summary>
+    internal async Task<object?> QueryWriterAsync(Func<SqliteConnection, object?> query)
+    {
+        var probe = new ProbeRequest(query);
+        await Enqueue(probe).ConfigureAwait(false);
+        return probe.Result;
+    }
+
+    private Task Enqueue(WriteRequest request)
+    {
+        ThrowIfUnusable();
+        if (!writer.TryEnqueue(request))
+        {
+            ThrowIfUnusable();
+            throw new ObjectDisposedException(nameof(SqliteDocumentStore));
+        }
+
+        return request.Completion;
+    }
+
+    private void ThrowIfUnusable()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+        if (writer.Crash is { } crash)
+        {
+            throw new InvalidOperationException("The document store writer stopped after an unexpected error.", crash);
+        }
+    }
+
+    private async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfUnusable();
+        var connection = new SqliteConnection(readerConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static async Task<IReadOnlyList<StoredOp>> ReadOpsAsync(
+        SqliteConnection connection, SqliteTransaction? transaction, string documentId, long afterRev, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT rev, client_id, seq, op FROM ops WHERE doc = $doc AND rev > $after ORDER BY rev LIMIT $limit;";
+        command.Parameters.AddWithValue("$doc", documentId);
+        command.Parameters.AddWithValue("$after", afterRev);
+        command.Parameters.AddWithValue("$limit", limit);
+        var ops = new List<StoredOp>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            ops.Add(new StoredOp(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3)));
+        }
+
+        return ops;
+    }
+}

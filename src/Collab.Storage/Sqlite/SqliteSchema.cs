@@ -1,0 +1,109 @@
+using Microsoft.Data.Sqlite;
+
+namespace Collab.Storage.Sqlite;
+
+/// <summary>Connection settings and the versioned schema (PRAGMA user_version) of the SQLite store.</summary>
+internal static class SqliteSchema
+{
+    /// <summary>The schema version this code writes; a file with a newer version is refused.</summary>
+    public const long CurrentVersion = 1;
+
+    // Each entry upgrades the schema from version (index) to (index + 1); append, never edit.
+    private static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE IF NOT EXISTS ops (
+            doc          TEXT    NOT NULL,
+            rev          INTEGER NOT NULL,
+            client_id    TEXT    NOT NULL,
+            seq          INTEGER NOT NULL,
+            op           TEXT    NOT NULL,
+            committed_at INTEGER NOT NULL,
+            PRIMARY KEY (doc, rev)
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS snapshots (
+            doc     TEXT    NOT NULL PRIMARY KEY,
+            rev     INTEGER NOT NULL,
+            text    TEXT    NOT NULL,
+            clients TEXT    NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ];
+
+    public static string WriterConnectionString(string path, TimeSpan busyTimeout) => new SqliteConnectionStringBuilder
+    {
+        DataSource = path,
+        Mode = SqliteOpenMode.ReadWriteCreate,
+        Cache = SqliteCacheMode.Private,
+        // The writer connection lives as long as the store; a pool would only keep the file open after dispose.
+        Pooling = false,
+        DefaultTimeout = (int)Math.Ceiling(busyTimeout.TotalSeconds),
+    }.ToString();
+
+    public static string ReaderConnectionString(string path, TimeSpan busyTimeout) => new SqliteConnectionStringBuilder
+    {
+        DataSource = path,
+        Mode = SqliteOpenMode.ReadOnly,
+        Cache = SqliteCacheMode.Private,
+        Pooling = true,
+        DefaultTimeout = (int)Math.Ceiling(busyTimeout.TotalSeconds),
+    }.ToString();
+
+    /// <summary>Sets the per-connection durability settings of the writer and brings the schema up to date.</summary>
+    /// <returns>The schema version of the file.</returns>
+    public static long Initialize(SqliteConnection writer, TimeSpan busyTimeout)
+    {
+        // WAL: readers never block the writer and a commit is one append + fsync of the log.
+        var journalMode = (string?)Scalar(writer, "PRAGMA journal_mode=WAL;");
+        if (!string.Equals(journalMode, "wal", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException($"The document database could not switch to WAL journal mode (it reports '{journalMode}').");
+        }
+
+        // FULL: the WAL is fsynced at every commit, so a completed append survives power loss, not only a process crash.
+        Execute(writer, $"""
+            PRAGMA synchronous=FULL;
+            PRAGMA busy_timeout={(long)busyTimeout.TotalMilliseconds};
+            PRAGMA foreign_keys=OFF;
+            """);
+
+        Execute(writer, "BEGIN IMMEDIATE;");
+        try
+        {
+            var version = (long)Scalar(writer, "PRAGMA user_version;")!;
+            if (version > CurrentVersion)
+            {
+                throw new InvalidOperationException(
+                    $"The document database has schema version {version}, newer than this build understands ({CurrentVersion}).");
+            }
+
+            for (; version < CurrentVersion; version++)
+            {
+                Execute(writer, Migrations[version]);
+                Execute(writer, $"PRAGMA user_version={version + 1};");
+            }
+
+            Execute(writer, "COMMIT;");
+            return version;
+        }
+        catch
+        {
+            Execute(writer, "ROLLBACK;");
+            throw;
+        }
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+}

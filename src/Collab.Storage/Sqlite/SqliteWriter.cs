@@ -1,0 +1,387 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace Collab.Storage.Sqlite;
+
+/// <summary>
+/// The store's single writer: one connection and one thread that drains every queued request into one
+/// transaction (one fsync for many appends, across documents), with a savepoint per request so a conflicting
+/// request fails alone while the rest commit.
+/// </summary>
+internal sealed class SqliteWriter
+{
+    private const int SqliteConstraint = 19;
+    private const int SqliteConstraintPrimaryKey = 1555;
+
+    private readonly Channel<WriteRequest> queue = Channel.CreateUnbounded<WriteRequest>(
+        new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
+    private readonly TaskCompletionSource stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly string connectionString;
+    private readonly TimeSpan busyTimeout;
+    private readonly int maxBatchRequests;
+    private readonly ILogger logger;
+    private readonly Thread thread;
+    private SqliteConnection? connection;
+    private Statements? statements;
+    private long committedTransactions;
+    private Exception? crash;
+
+    /// <summary>Opens the writer connection and brings the schema up to date, failing fast on a bad file or folder.</summary>
+    public SqliteWriter(string connectionString, TimeSpan busyTimeout, int maxBatchRequests, ILogger logger)
+    {
+        this.connectionString = connectionString;
+        this.busyTimeout = busyTimeout;
+        this.maxBatchRequests = maxBatchRequests;
+        this.logger = logger;
+        SchemaVersion = Open();
+        thread = new Thread(Run) { Name = "Collab SQLite writer", IsBackground = true };
+    }
+
+    public long SchemaVersion { get; }
+
+    public long CommittedTransactions => Interlocked.Read(ref committedTransactions);
+
+    /// <summary>Set when the loop died of a bug; the store then refuses further work with it as the cause.</summary>
+    public Exception? Crash => Volatile.Read(ref crash);
+
+    public void Start() => thread.Start();
+
+    public bool TryEnqueue(WriteRequest request) => queue.Writer.TryWrite(request);
+
+    /// <summary>Stops accepting requests, lets the loop write what is queued, and closes the connection.</summary>
+    public Task StopAsync()
+    {
+        queue.Writer.TryComplete();
+        return stopped.Task;
+    }
+
+    private void Run()
+    {
+        var reader = queue.Reader;
+        var batch = new List<WriteRequest>(Math.Min(maxBatchRequests, 256));
+        try
+        {
+            while (WaitToRead(reader))
+            {
+                while (batch.Count < maxBatchRequests && reader.TryRead(out var request))
+                {
+                    // Cancellation is honoured only before a request is written: once in a transaction its outcome is reported.
+                    if (request.CancellationToken.IsCancellationRequested)
+                    {
+                        request.Cancel();
+                    }
+                    else
+                    {
+                        batch.Add(request);
+                    }
+                }
+
+                if (batch.Count > 0)
+                {
+                    WriteBatch(batch);
+                    batch.Clear();
+                }
+            }
+        }
+        catch (Exception exception)
+        {
+            Volatile.Write(ref crash, exception);
+            SqliteStoreLog.LogWriterCrashed(logger, exception);
+            queue.Writer.TryComplete(exception);
+            foreach (var request in batch)
+            {
+                request.Fail(exception);
+            }
+
+            while (reader.TryRead(out var request))
+            {
+                request.Fail(exception);
+            }
+        }
+        finally
+        {
+            CloseConnection();
+            stopped.TrySetResult();
+        }
+    }
+
+    private static bool WaitToRead(ChannelReader<WriteRequest> reader)
+    {
+        // This thread does nothing else, so blocking it while the queue is empty is the point.
+        var wait = reader.WaitToReadAsync();
+        return wait.IsCompletedSuccessfully ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
+    }
+
+    private void WriteBatch(List<WriteRequest> batch)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var outcomes = new Exception?[batch.Count];
+        int ops = 0, failed = 0;
+        try
+        {
+            if (connection is null)
+            {
+                Open();
+            }
+
+            var s = statements!;
+            var committedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            s.Begin.ExecuteNonQuery();
+            try
+            {
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    s.Savepoint.ExecuteNonQuery();
+                    try
+                    {
+                        Execute(s, batch[i], committedAt);
+                        s.Release.ExecuteNonQuery();
+                        ops += batch[i].OpCount;
+                    }
+                    catch (Exception exception) when (exception is RevisionConflictException or SqliteException or ArgumentException
+                        || batch[i] is ProbeRequest)
+                    {
+                        // If SQLite already rolled the whole transaction back (I/O error, disk full) this throws and fails the batch.
+                        s.RollbackToSavepoint.ExecuteNonQuery();
+                        s.Release.ExecuteNonQuery();
+                        outcomes[i] = exception;
+                        failed++;
+                    }
+                }
+
+                s.Commit.ExecuteNonQuery();
+            }
+            catch
+            {
+                TryRollback();
+                throw;
+            }
+        }
+        catch (Exception exception) when (exception is SqliteException or InvalidOperationException or IOException)
+        {
+            // Nothing of this batch is stored; start over on a fresh connection in case this one is broken.
+            SqliteStoreLog.LogBatchFailed(logger, exception, batch.Count);
+            CloseConnection();
+            foreach (var request in batch)
+            {
+                request.Fail(exception);
+            }
+
+            return;
+        }
+
+        Interlocked.Increment(ref committedTransactions);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (outcomes[i] is { } exception)
+            {
+                LogRejected(batch[i], exception);
+                batch[i].Fail(exception);
+            }
+            else
+            {
+                batch[i].Succeed();
+            }
+        }
+
+        SqliteStoreLog.LogBatchCommitted(logger, batch.Count, ops, failed, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    private void LogRejected(WriteRequest request, Exception exception)
+    {
+        if (exception is RevisionConflictException conflict)
+        {
+            SqliteStoreLog.LogAppendConflict(logger, conflict.DocumentId, conflict.ExpectedRev, conflict.StoredRev);
+        }
+        else
+        {
+            SqliteStoreLog.LogRequestFailed(logger, exception, request.DocumentId);
+        }
+    }
+
+    private void Execute(Statements s, WriteRequest request, long committedAt)
+    {
+        switch (request)
+        {
+            case AppendRequest append:
+                Append(s, append, committedAt);
+                break;
+            case SnapshotRequest snapshot:
+                s.SnapshotDoc.Value = snapshot.DocumentId;
+                s.SnapshotRev.Value = snapshot.Snapshot.Rev;
+                s.SnapshotText.Value = snapshot.Snapshot.Text;
+                s.SnapshotClients.Value = snapshot.ClientsJson;
+                s.UpsertSnapshot.ExecuteNonQuery();
+                break;
+            case ProbeRequest probe:
+                probe.Result = probe.Query(connection!);
+                break;
+            default:
+                throw new InvalidOperationException($"Unknown write request {request.GetType().Name}.");
+        }
+    }
+
+    private static void Append(Statements s, AppendRequest request, long committedAt)
+    {
+        var first = request.Ops[0].Rev;
+        var stored = HeadRev(s, request.DocumentId);
+        if (first != stored + 1)
+        {
+            throw new RevisionConflictException(request.DocumentId, expectedRev: first - 1, storedRev: stored);
+        }
+
+        s.InsertDoc.Value = request.DocumentId;
+        s.InsertCommittedAt.Value = committedAt;
+        foreach (var op in request.Ops)
+        {
+            s.InsertRev.Value = op.Rev;
+            s.InsertClientId.Value = op.ClientId;
+            s.InsertSeq.Value = op.Seq;
+            s.InsertOp.Value = op.Op;
+            try
+            {
+                s.InsertOpCommand.ExecuteNonQuery();
+            }
+            catch (SqliteException exception) when (exception.SqliteErrorCode == SqliteConstraint
+                && exception.SqliteExtendedErrorCode == SqliteConstraintPrimaryKey)
+            {
+                // The revision check above makes this unreachable; the primary key is the last line of defence.
+                throw new RevisionConflictException(request.DocumentId, expectedRev: first - 1, storedRev: HeadRev(s, request.DocumentId));
+            }
+        }
+    }
+
+    private static long HeadRev(Statements s, string documentId)
+    {
+        s.HeadDoc.Value = documentId;
+        return (long)s.HeadRev.ExecuteScalar()!;
+    }
+
+    private void TryRollback()
+    {
+        try
+        {
+            statements?.Rollback.ExecuteNonQuery();
+        }
+        catch (SqliteException)
+        {
+            // No transaction left to roll back (SQLite already did), or the connection is broken: it gets replaced.
+        }
+    }
+
+    private long Open()
+    {
+        var opened = new SqliteConnection(connectionString);
+        try
+        {
+            opened.Open();
+            var version = SqliteSchema.Initialize(opened, busyTimeout);
+            statements = new Statements(opened);
+            connection = opened;
+            return version;
+        }
+        catch
+        {
+            opened.Dispose();
+            throw;
+        }
+    }
+
+    private void CloseConnection()
+    {
+        statements?.Dispose();
+        statements = null;
+        connection?.Dispose();
+        connection = null;
+    }
+
+    /// <summary>The writer's prepared statements, bound once and reused for every request.</summary>
+    private sealed class Statements : IDisposable
+    {
+        private readonly List<SqliteCommand> all = [];
+
+        public Statements(SqliteConnection connection)
+        {
+            Begin = Prepare(connection, "BEGIN IMMEDIATE;");
+            Commit = Prepare(connection, "COMMIT;");
+            Rollback = Prepare(connection, "ROLLBACK;");
+            Savepoint = Prepare(connection, "SAVEPOINT request;");
+            Release = Prepare(connection, "RELEASE request;");
+            RollbackToSavepoint = Prepare(connection, "ROLLBACK TO request;");
+
+            HeadRev = Prepare(connection, """
+                SELECT max(coalesce((SELECT max(rev) FROM ops WHERE doc = $doc), 0),
+                           coalesce((SELECT rev FROM snapshots WHERE doc = $doc), 0));
+                """, false);
+            HeadDoc = HeadRev.Parameters.Add("$doc", SqliteType.Text);
+            HeadRev.Prepare();
+
+            InsertOpCommand = Prepare(connection, """
+                INSERT INTO ops (doc, rev, client_id, seq, op, committed_at)
+                VALUES ($doc, $rev, $client_id, $seq, $op, $committed_at);
+                """, false);
+            InsertDoc = InsertOpCommand.Parameters.Add("$doc", SqliteType.Text);
+            InsertRev = InsertOpCommand.Parameters.Add("$rev", SqliteType.Integer);
+            InsertClientId = InsertOpCommand.Parameters.Add("$client_id", SqliteType.Text);
+            InsertSeq = InsertOpCommand.Parameters.Add("$seq", SqliteType.Integer);
+            InsertOp = InsertOpCommand.Parameters.Add("$op", SqliteType.Text);
+            InsertCommittedAt = InsertOpCommand.Parameters.Add("$committed_at", SqliteType.Integer);
+            InsertOpCommand.Prepare();
+
+            UpsertSnapshot = Prepare(connection, """
+                INSERT INTO snapshots (doc, rev, text, clients) VALUES ($doc, $rev, $text, $clients)
+                ON CONFLICT (doc) DO UPDATE SET rev = excluded.rev, text = excluded.text, clients = excluded.clients
+                WHERE excluded.rev > snapshots.rev;
+                """, false);
+            SnapshotDoc = UpsertSnapshot.Parameters.Add("$doc", SqliteType.Text);
+            SnapshotRev = UpsertSnapshot.Parameters.Add("$rev", SqliteType.Integer);
+            SnapshotText = UpsertSnapshot.Parameters.Add("$text", SqliteType.Text);
+            SnapshotClients = UpsertSnapshot.Parameters.Add("$clients", SqliteType.Text);
+            UpsertSnapshot.Prepare();
+        }
+
+        public SqliteCommand Begin { get; }
+        public SqliteCommand Commit { get; }
+        public SqliteCommand Rollback { get; }
+        public SqliteCommand Savepoint { get; }
+        public SqliteCommand Release { get; }
+        public SqliteCommand RollbackToSavepoint { get; }
+        public SqliteCommand HeadRev { get; }
+        public SqliteParameter HeadDoc { get; }
+        public SqliteCommand InsertOpCommand { get; }
+        public SqliteParameter InsertDoc { get; }
+        public SqliteParameter InsertRev { get; }
+        public SqliteParameter InsertClientId { get; }
+        public SqliteParameter InsertSeq { get; }
+        public SqliteParameter InsertOp { get; }
+        public SqliteParameter InsertCommittedAt { get; }
+        public SqliteCommand UpsertSnapshot { get; }
+        public SqliteParameter SnapshotDoc { get; }
+        public SqliteParameter SnapshotRev { get; }
+        public SqliteParameter SnapshotText { get; }
+        public SqliteParameter SnapshotClients { get; }
+
+        public void Dispose()
+        {
+            foreach (var command in all)
+            {
+                command.Dispose();
+            }
+        }
+
+        private SqliteCommand Prepare(SqliteConnection connection, string sql, bool prepareNow = true)
+        {
+            var command = connection.CreateCommand();
+            command.CommandText = sql;
+            if (prepareNow)
+            {
+                command.Prepare();
+            }
+
+            all.Add(command);
+            return command;
+        }
+    }
+}

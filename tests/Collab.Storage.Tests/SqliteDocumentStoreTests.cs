@@ -1,0 +1,257 @@
+using Collab.Storage.Sqlite;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Collab.Storage.Tests;
+
+/// <summary>The store contract on a real SQLite file in a temporary folder, plus what only SQLite has.</summary>
+public sealed class SqliteDocumentStoreTests(ITestOutputHelper output) : DocumentStoreContract
+{
+    private readonly string folder = Path.Combine(Path.GetTempPath(), "collab-storage-tests", Guid.NewGuid().ToString("N"));
+
+    private SqliteDocumentStoreOptions Options => new() { DataPath = folder };
+
+    private SqliteDocumentStore Sqlite => (SqliteDocumentStore)Store;
+
+    protected override Task<IDocumentStore> CreateStoreAsync() => Task.FromResult<IDocumentStore>(new SqliteDocumentStore(Options));
+
+    protected override async Task<IDocumentStore> ReopenStoreAsync(IDocumentStore current)
+    {
+        await ((SqliteDocumentStore)current).DisposeAsync();
+        return new SqliteDocumentStore(Options);
+    }
+
+    protected override async Task DestroyStoreAsync(IDocumentStore current)
+    {
+        await ((SqliteDocumentStore)current).DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(folder, recursive: true);
+    }
+
+    [Fact]
+    public async Task The_database_file_is_created_in_the_data_folder_in_WAL_mode()
+    {
+        await Store.AppendAsync("doc", Ops(1, 1));
+
+        Assert.Equal(Path.Combine(folder, "collab.db"), Sqlite.DatabasePath);
+        Assert.True(File.Exists(Sqlite.DatabasePath));
+        await using var other = new SqliteConnection($"Data Source={Sqlite.DatabasePath};Mode=ReadOnly;Pooling=False");
+        await other.OpenAsync();
+        await using var command = other.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode;";
+        Assert.Equal("wal", (string?)await command.ExecuteScalarAsync());
+        command.CommandText = "PRAGMA user_version;";
+        Assert.Equal(1L, (long?)await command.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task The_writer_connection_syncs_fully_and_waits_for_locks()
+    {
+        // synchronous and busy_timeout are per connection, so they are read on the writer's own connection.
+        var synchronous = await Sqlite.QueryWriterAsync(c => Pragma(c, "synchronous"));
+        var busyTimeout = await Sqlite.QueryWriterAsync(c => Pragma(c, "busy_timeout"));
+        var journalMode = await Sqlite.QueryWriterAsync(c => Pragma(c, "journal_mode"));
+
+        Assert.Equal(2L, synchronous); // FULL
+        Assert.Equal(5000L, busyTimeout);
+        Assert.Equal("wal", journalMode);
+    }
+
+    [Fact]
+    public async Task Concurrent_appends_are_group_committed_in_fewer_transactions()
+    {
+        const int appends = 200;
+        var before = Sqlite.CommittedTransactions;
+
+        // Issued together, as 200 grains committing at once would.
+        await Task.WhenAll(Enumerable.Range(0, appends).Select(d => Store.AppendAsync($"doc-{d}", [Op(1)])));
+
+        var transactions = Sqlite.CommittedTransactions - before;
+        output.WriteLine($"{appends} concurrent appends committed in {transactions} transactions");
+        Assert.InRange(transactions, 1, appends / 2);
+        for (var d = 0; d < appends; d += 37)
+        {
+            Assert.Equal(1, (await Store.LoadAsync($"doc-{d}")).Rev);
+        }
+    }
+
+    [Fact]
+    public async Task A_conflict_fails_only_its_own_request_in_a_group_commit()
+    {
+        await Store.AppendAsync("taken", Ops(1, 1));
+        var before = Sqlite.CommittedTransactions;
+
+        var good = Enumerable.Range(0, 50).Select(d => Store.AppendAsync($"doc-{d}", Ops(1, 3))).ToList();
+        var conflicting = Store.AppendAsync("taken", Ops(1, 2, "intruder"));
+        var sameDocLater = Store.AppendAsync("taken", Ops(2, 1, "owner"));
+        good.AddRange(Enumerable.Range(50, 50).Select(d => Store.AppendAsync($"doc-{d}", Ops(1, 3))));
+
+        await Task.WhenAll(good);
+        await sameDocLater;
+        var conflict = await Assert.ThrowsAsync<RevisionConflictException>(() => conflicting);
+
+        Assert.Equal(1, conflict.StoredRev);
+        Assert.True(Sqlite.CommittedTransactions - before < 102);
+        var taken = await Store.LoadAsync("taken");
+        Assert.Equal(["c1", "owner"], taken.Tail.Select(o => o.ClientId));
+        Assert.Equal(3, (await Store.LoadAsync("doc-99")).Rev);
+    }
+
+    [Fact]
+    public async Task Two_store_instances_on_one_file_cannot_both_extend_a_document()
+    {
+        await using var second = new SqliteDocumentStore(Options);
+
+        var outcomes = await Outcomes(
+        [
+            Task.Run(() => Store.AppendAsync("doc", Ops(1, 2, "first"))),
+            Task.Run(() => second.AppendAsync("doc", Ops(1, 2, "second"))),
+        ]);
+
+        Assert.Single(outcomes, e => e is null);
+        Assert.IsType<RevisionConflictException>(Assert.Single(outcomes, e => e is not null));
+        Assert.Equal(2, (await second.LoadAsync("doc")).Rev);
+    }
+
+    [Fact]
+    public async Task Committed_appends_are_readable_by_a_new_store_even_if_the_old_one_was_never_closed()
+    {
+        // The old instance stays open (as after a crash nobody cleaned up): the data must already be in the file.
+        await Store.AppendAsync("doc", Ops(1, 3));
+        await Store.SaveSnapshotAsync("doc", Snapshot(2, "ab"));
+
+        await using var fresh = new SqliteDocumentStore(Options);
+        var loaded = await fresh.LoadAsync("doc");
+
+        Assert.Equal("ab", loaded.Snapshot.Text);
+        Assert.Equal([3L], loaded.Tail.Select(o => o.Rev));
+    }
+
+    [Fact]
+    public async Task Opening_twice_keeps_the_schema_and_data()
+    {
+        await Store.AppendAsync("doc", Ops(1, 1));
+        await ReopenAsync();
+        await ReopenAsync();
+
+        Assert.Equal(1, (await Store.LoadAsync("doc")).Rev);
+        await Store.PingAsync();
+    }
+
+    [Fact]
+    public async Task Dispose_writes_what_is_queued_and_later_calls_throw_ObjectDisposed()
+    {
+        var queued = Enumerable.Range(0, 20).Select(d => Store.AppendAsync($"doc-{d}", Ops(1, 2))).ToArray();
+
+        await Sqlite.DisposeAsync();
+        await Sqlite.DisposeAsync();
+
+        await Task.WhenAll(queued);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => Store.AppendAsync("doc-0", Ops(3, 1)));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => Store.SaveSnapshotAsync("doc-0", Snapshot(2, "x")));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => Store.LoadAsync("doc-0"));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => Store.ReadOpsAsync("doc-0", 0, 10));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => Store.PingAsync());
+        await ReopenAsync();
+        Assert.Equal(2, (await Store.LoadAsync("doc-19")).Rev);
+    }
+
+    [Fact]
+    public async Task An_append_cancelled_before_it_is_written_is_not_stored()
+    {
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Store.AppendAsync("doc", Ops(1, 1), cancelled.Token));
+
+        Assert.Equal(0, (await Store.LoadAsync("doc")).Rev);
+    }
+
+    [Fact]
+    public async Task Ops_are_stored_with_their_commit_time()
+    {
+        var before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        await Store.AppendAsync("doc", Ops(1, 2));
+        var after = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+        var times = (long[])(await Sqlite.QueryWriterAsync(c =>
+        {
+            using var command = c.CreateCommand();
+            command.CommandText = "SELECT committed_at FROM ops WHERE doc = 'doc' ORDER BY rev;";
+            using var reader = command.ExecuteReader();
+            var list = new List<long>();
+            while (reader.Read())
+            {
+                list.Add(reader.GetInt64(0));
+            }
+
+            return list.ToArray();
+        }))!;
+
+        Assert.Equal(2, times.Length);
+        Assert.All(times, t => Assert.InRange(t, before, after));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("   ")]
+    public void An_empty_data_path_fails_fast_naming_the_setting(string dataPath)
+    {
+        var error = Assert.Throws<OptionsValidationException>(() => new SqliteDocumentStore(new SqliteDocumentStoreOptions { DataPath = dataPath }));
+
+        Assert.Contains("Collab:Storage:DataPath", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Other_invalid_options_fail_fast_naming_each_setting()
+    {
+        var error = Assert.Throws<OptionsValidationException>(() => new SqliteDocumentStore(
+            Microsoft.Extensions.Options.Options.Create(new SqliteDocumentStoreOptions
+            {
+                DataPath = folder,
+                FileName = "sub/dir.db",
+                MaxBatchRequests = 0,
+                BusyTimeout = TimeSpan.FromSeconds(-1),
+            }),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<SqliteDocumentStore>.Instance));
+
+        Assert.Contains("Collab:Storage:FileName", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Collab:Storage:MaxBatchRequests", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Collab:Storage:BusyTimeout", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_default_options_put_collab_db_in_the_data_folder()
+    {
+        var defaults = new SqliteDocumentStoreOptions();
+
+        Assert.Equal(Path.GetFullPath(Path.Combine("data", "collab.db")), defaults.DatabasePath);
+        Assert.False(new SqliteDocumentStoreOptionsValidator().Validate(null, defaults).Failed);
+    }
+
+    [Fact]
+    public async Task A_database_from_a_newer_version_is_refused()
+    {
+        await Sqlite.QueryWriterAsync(c =>
+        {
+            using var command = c.CreateCommand();
+            command.CommandText = "PRAGMA user_version = 99;";
+            return command.ExecuteNonQuery();
+        });
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Store.PingAsync());
+
+        await Sqlite.DisposeAsync();
+
+        var error = Assert.Throws<InvalidOperationException>(() => new SqliteDocumentStore(Options));
+        Assert.Contains("99", error.Message, StringComparison.Ordinal);
+    }
+
+    private static object? Pragma(SqliteConnection connection, string name)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = $"PRAGMA {name};";
+        return command.ExecuteScalar();
+    }
+}
