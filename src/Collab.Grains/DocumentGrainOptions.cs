@@ -1,0 +1,33 @@
+namespace Collab.Grains;
+
+/// <summary>Tuning of document grains, bound from <c>Collab:Documents</c>.</summary>
+public sealed class DocumentGrainOptions
+{
+    public const string Section = "Collab:Documents";
+
+    /// <summary>How many committed ops stay in memory for transforming late ops and for catch-up.</summary>
+    public int WindowSize { get; set; } = 1000;
+
+    /// <summary>A snapshot is written after this many ops (and when the document goes idle), so loading stays cheap.</summary>
+    public int SnapshotEvery { get; set; } = 1000;
+
+    /// <summary>The longest a document may grow, in UTF-16 code units.</summary>
+    public int MaxDocumentLength { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>The most ops a catch-up (join with rev, or a host filling a gap) returns at once; older clients get the full text.</summary>
+    public int MaxCatchUpOps { get; set; } = 10_000;
+
+    /// <summary>A front-end host's subscription is dropped when not renewed within this time.</summary>
+    public TimeSpan SubscriptionExpiry { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Returns the first invalid setting as a message naming its configuration key, or null.</summary>
+    public string? Validate()
+    {
+        if (WindowSize < 1) return $"{Section}:WindowSize must be at least 1 (was {WindowSize}).";
+        if (SnapshotEvery < 1) return $"{Section}:SnapshotEvery must be at least 1 (was {SnapshotEvery}).";
+        if (MaxDocumentLength < 1) return $"{Section}:MaxDocumentLength must be at least 1 (was {MaxDocumentLength}).";
+        if (MaxCatchUpOps < 1) return $"{Section}:MaxCatchUpOps must be at least 1 (was {MaxCatchUpOps}).";
+        if (SubscriptionExpiry < TimeSpan.FromSeconds(5)) return $"{Section}:SubscriptionExpiry must be at least 00:00:05 (was {SubscriptionExpiry}).";
+        return null;
+    }
+}

@@ -1,0 +1,46 @@
+using Collab.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+
+namespace Collab.Grains.Tests;
+
+/// <summary>An in-process Orleans cluster whose document grains write to a real SQLite file.</summary>
+public sealed class DocumentCluster : IAsyncDisposable
+{
+    private readonly InProcessTestCluster cluster;
+
+    private DocumentCluster(InProcessTestCluster cluster, InstrumentedStore store)
+    {
+        this.cluster = cluster;
+        Store = store;
+    }
+
+    public InstrumentedStore Store { get; }
+
+    public IGrainFactory Grains => cluster.Client;
+
+    public IClusterClient Client => cluster.Client;
+
+    public static async Task<DocumentCluster> StartAsync(string? dataPath = null, Action<DocumentGrainOptions>? configure = null)
+    {
+        var store = new InstrumentedStore(dataPath ?? NewDataPath());
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.Options.ConfigureFileLogging = false;
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.Services.AddSingleton<IDocumentStore>(store);
+            silo.Services.Configure<DocumentGrainOptions>(o => configure?.Invoke(o));
+        });
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return new DocumentCluster(cluster, store);
+    }
+
+    public static string NewDataPath() => Path.Combine(Path.GetTempPath(), "collab-grain-tests", Guid.NewGuid().ToString("N"));
+
+    public async ValueTask DisposeAsync()
+    {
+        await cluster.DisposeAsync();
+        await Store.DisposeAsync();
+    }
+}

@@ -1,0 +1,46 @@
+using System.Collections.Concurrent;
+using Collab.Storage;
+using Collab.Storage.Sqlite;
+
+namespace Collab.Grains.Tests;
+
+/// <summary>The real SQLite store, with a record of every append and hooks to slow down or hold appends of chosen documents.</summary>
+public sealed class InstrumentedStore : IDocumentStore, IAsyncDisposable
+{
+    private readonly SqliteDocumentStore inner;
+
+    public InstrumentedStore(string dataPath)
+    {
+        DataPath = dataPath;
+        inner = new SqliteDocumentStore(new SqliteDocumentStoreOptions { DataPath = dataPath });
+    }
+
+    public string DataPath { get; }
+
+    public SqliteDocumentStore Inner => inner;
+
+    /// <summary>The size of every append, per document, in call order.</summary>
+    public ConcurrentDictionary<string, ConcurrentQueue<int>> Appends { get; } = new();
+
+    /// <summary>Awaited before an append of the document reaches SQLite.</summary>
+    public ConcurrentDictionary<string, Func<Task>> BeforeAppend { get; } = new();
+
+    public async Task AppendAsync(string documentId, IReadOnlyList<StoredOp> ops, CancellationToken cancellationToken = default)
+    {
+        Appends.GetOrAdd(documentId, _ => new ConcurrentQueue<int>()).Enqueue(ops.Count);
+        if (BeforeAppend.TryGetValue(documentId, out var hook)) await hook();
+        await inner.AppendAsync(documentId, ops, cancellationToken);
+    }
+
+    public Task<StoredDocument> LoadAsync(string documentId, CancellationToken cancellationToken = default) => inner.LoadAsync(documentId, cancellationToken);
+
+    public Task SaveSnapshotAsync(string documentId, DocumentSnapshot snapshot, CancellationToken cancellationToken = default) =>
+        inner.SaveSnapshotAsync(documentId, snapshot, cancellationToken);
+
+    public Task<IReadOnlyList<StoredOp>> ReadOpsAsync(string documentId, long afterRev, int maxCount, CancellationToken cancellationToken = default) =>
+        inner.ReadOpsAsync(documentId, afterRev, maxCount, cancellationToken);
+
+    public Task PingAsync(CancellationToken cancellationToken = default) => inner.PingAsync(cancellationToken);
+
+    public ValueTask DisposeAsync() => inner.DisposeAsync();
+}
