@@ -1,0 +1,39 @@
+using Collab.Contracts;
+using Collab.Storage;
+using Collab.Web.Protocol;
+
+namespace Collab.Web.Endpoints;
+
+/// <summary>The HTTP surface besides the WebSocket: document reads and health probes.</summary>
+internal static class HttpEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/docs/{doc}", async (string doc, IGrainFactory grains) =>
+        {
+            if (!Identifiers.IsValidDocumentId(doc))
+                return Results.Problem(statusCode: 400, title: "invalid document id", detail: "a document id is 1-128 characters of A-Z a-z 0-9 . _ -");
+            var state = await grains.GetGrain<IDocumentGrain>(doc).GetState();
+            return Results.Json(new { doc, rev = state.Rev, text = state.Text });
+        });
+
+        app.MapGet("/healthz", () => Results.Text("ok\n"));
+
+        app.MapGet("/readyz", async (IGrainFactory grains, IServiceProvider services, CancellationToken cancellationToken) =>
+        {
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(TimeSpan.FromSeconds(5));
+                var hosts = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).WaitAsync(timeout.Token);
+                if (hosts.Count == 0) return Results.Text("not ready: no active silo\n", statusCode: 503);
+                if (services.GetService<IDocumentStore>() is { } store) await store.PingAsync(timeout.Token);
+                return Results.Text($"ready: {hosts.Count} silo(s), store reachable\n");
+            }
+            catch (Exception e)
+            {
+                return Results.Text($"not ready: {e.GetType().Name}: {e.Message}\n", statusCode: 503);
+            }
+        });
+    }
+}

@@ -1,0 +1,144 @@
+using Collab.Contracts;
+using Collab.Grains;
+using Microsoft.Extensions.Options;
+
+namespace Collab.Web.Fanout;
+
+/// <summary>
+/// This host's single observer for every document its sessions joined: one subscription (and one notification per
+/// commit) per document per host, whatever the number of local sessions. Renews subscriptions before they expire and
+/// drops the feeds of documents nobody here edits any more.
+/// </summary>
+internal sealed class DocumentFeeds : IDocumentObserver, IHostedService, IDisposable
+{
+    private readonly IGrainFactory grains;
+    private readonly ILoggerFactory loggers;
+    private readonly TimeSpan renewEvery;
+    private readonly Dictionary<string, DocumentFeed> feeds = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Task> unsubscribing = new(StringComparer.Ordinal);
+    private readonly Lock gate = new();
+    private IDocumentObserver? reference;
+    private Timer? timer;
+
+    public DocumentFeeds(IGrainFactory grains, IOptions<DocumentGrainOptions> documents, ILoggerFactory loggers)
+    {
+        this.grains = grains;
+        this.loggers = loggers;
+        renewEvery = documents.Value.SubscriptionExpiry / 3;
+    }
+
+    /// <summary>Identifies this host to document grains.</summary>
+    public string HostId { get; } = $"{Environment.MachineName}-{Guid.NewGuid():N}";
+
+    /// <summary>The Orleans reference grains call back on.</summary>
+    public IDocumentObserver Reference => reference ??= grains.CreateObjectReference<IDocumentObserver>(this);
+
+    /// <summary>The feed of a document, created (and subscribed) on first use; pair with <see cref="Release"/>.</summary>
+    public DocumentFeed Acquire(string documentId)
+    {
+        lock (gate)
+        {
+            if (!feeds.TryGetValue(documentId, out var feed))
+            {
+                var previous = unsubscribing.Remove(documentId, out var task) ? task : Task.CompletedTask;
+                feed = new DocumentFeed(this, documentId, grains.GetGrain<IDocumentGrain>(documentId), previous, loggers.CreateLogger<DocumentFeed>());
+                feeds.Add(documentId, feed);
+            }
+            feed.References++;
+            return feed;
+        }
+    }
+
+    public void Release(DocumentFeed feed)
+    {
+        lock (gate)
+        {
+            if (--feed.References == 0) feed.IdleSince = DateTime.UtcNow;
+        }
+    }
+
+    /// <summary>Removes a feed that failed to subscribe so the next join tries afresh.</summary>
+    internal void Forget(DocumentFeed feed)
+    {
+        lock (gate)
+        {
+            if (feeds.TryGetValue(feed.DocumentId, out var current) && current == feed) feeds.Remove(feed.DocumentId);
+        }
+    }
+
+    public Task OnCommitted(string documentId, CommittedOp[] ops)
+    {
+        if (TryGet(documentId) is { } feed) feed.Post(ops);
+        return Task.CompletedTask;
+    }
+
+    public Task OnPresence(string documentId, PresenceState? presence, string? leftSessionId)
+    {
+        if (TryGet(documentId) is { } feed) feed.PostPresence(presence, leftSessionId);
+        return Task.CompletedTask;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        timer = new Timer(_ => Maintain(), null, renewEvery, renewEvery);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        timer?.Dispose();
+        DocumentFeed[] all;
+        lock (gate)
+        {
+            all = [.. feeds.Values];
+            feeds.Clear();
+        }
+        foreach (var feed in all) feed.Complete();
+        await Task.WhenAll(all.Select(f => f.Completion)).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    /// <summary>Renews live subscriptions and retires feeds idle for a whole renewal period (a quick rejoin keeps its feed).</summary>
+    private void Maintain()
+    {
+        lock (gate)
+        {
+            var cutoff = DateTime.UtcNow - renewEvery;
+            foreach (var feed in feeds.Values.ToList())
+            {
+                if (feed.References == 0 && feed.IdleSince <= cutoff)
+                {
+                    feeds.Remove(feed.DocumentId);
+                    feed.Complete();
+                    unsubscribing[feed.DocumentId] = feed.Completion;
+                }
+                else
+                {
+                    feed.PostRenew();
+                }
+            }
+            foreach (var done in unsubscribing.Where(u => u.Value.IsCompleted).Select(u => u.Key).ToList()) unsubscribing.Remove(done);
+        }
+    }
+
+    private DocumentFeed? TryGet(string documentId)
+    {
+        lock (gate)
+        {
+            return feeds.GetValueOrDefault(documentId);
+        }
+    }
+
+    public void Dispose()
+    {
+        timer?.Dispose();
+        if (reference is null) return;
+        try
+        {
+            grains.DeleteObjectReference<IDocumentObserver>(this);
+        }
+        catch (Exception e) when (e is ArgumentException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The runtime already went away with the silo; nothing is left to unregister.
+        }
+    }
+}

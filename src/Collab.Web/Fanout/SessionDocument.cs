@@ -1,0 +1,17 @@
+using Collab.Web.Sessions;
+
+namespace Collab.Web.Fanout;
+
+/// <summary>A session's membership in one document: the revision it has been sent up to.</summary>
+internal sealed class SessionDocument(Session session, string documentId, DocumentFeed feed)
+{
+    public Session Session { get; } = session;
+    public string DocumentId { get; } = documentId;
+    public DocumentFeed Feed { get; } = feed;
+
+    /// <summary>The revision in the session's <c>joined</c> frame; revisions up to it were covered by <c>joined</c>.</summary>
+    public long JoinRev { get; set; } = -1;
+
+    /// <summary>The last revision sent to the session (as <c>joined</c>, <c>op</c> or <c>ack</c>). Only the feed loop writes it.</summary>
+    public long Rev { get; set; } = -1;
+}

@@ -1,0 +1,43 @@
+namespace Collab.Web.Hosting;
+
+/// <summary>WebSocket front-end limits and policies, bound from <c>Collab:FrontEnd</c>.</summary>
+public sealed class FrontEndOptions
+{
+    public const string Section = "Collab:FrontEnd";
+
+    /// <summary>Origins allowed to open <c>/ws</c> besides the server's own; <c>*</c> allows any. Requests without Origin (non-browsers) are allowed.</summary>
+    public string[] AllowedOrigins { get; set; } = [];
+
+    /// <summary>Interval of server keep-alive pings and the heartbeat a client should keep (<c>heartbeatMs</c> in <c>welcome</c>).</summary>
+    public int HeartbeatMs { get; set; } = 20_000;
+
+    /// <summary>A peer that does not answer a keep-alive ping within this time is dropped (its presence goes with it).</summary>
+    public int HeartbeatTimeoutMs { get; set; } = 30_000;
+
+    /// <summary>The largest frame a client may send, in bytes (<c>too_large</c>, close 1009 beyond).</summary>
+    public int MaxMessageBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Frames queued for one session before it is considered stalled and closed with 4409.</summary>
+    public int SendQueueFrames { get; set; } = 4096;
+
+    /// <summary>How many documents one socket may join at once.</summary>
+    public int MaxDocumentsPerSession { get; set; } = 32;
+
+    /// <summary>How long a graceful close waits for the client's close frame before aborting the socket.</summary>
+    public int CloseTimeoutMs { get; set; } = 5_000;
+
+    /// <summary>Returns the first invalid setting as a message naming its configuration key, or null.</summary>
+    public string? Validate()
+    {
+        if (HeartbeatMs is < 1000 or > 30_000) return $"{Section}:HeartbeatMs must be between 1000 and 30000 (was {HeartbeatMs}); proxies cut idle connections at 60 s.";
+        if (HeartbeatTimeoutMs < 1000) return $"{Section}:HeartbeatTimeoutMs must be at least 1000 (was {HeartbeatTimeoutMs}).";
+        if (MaxMessageBytes < 1024) return $"{Section}:MaxMessageBytes must be at least 1024 (was {MaxMessageBytes}).";
+        if (SendQueueFrames < 16) return $"{Section}:SendQueueFrames must be at least 16 (was {SendQueueFrames}).";
+        if (MaxDocumentsPerSession < 1) return $"{Section}:MaxDocumentsPerSession must be at least 1 (was {MaxDocumentsPerSession}).";
+        if (CloseTimeoutMs < 0) return $"{Section}:CloseTimeoutMs must not be negative (was {CloseTimeoutMs}).";
+        foreach (var origin in AllowedOrigins)
+            if (origin != "*" && !Uri.TryCreate(origin, UriKind.Absolute, out _))
+                return $"{Section}:AllowedOrigins contains '{origin}', which is neither '*' nor an absolute origin like https://example.com.";
+        return null;
+    }
+}

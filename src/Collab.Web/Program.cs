@@ -1,0 +1,3 @@
+using Collab.Web.Hosting;
+
+await CollabApp.Build(args).RunAsync();

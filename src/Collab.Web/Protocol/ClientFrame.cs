@@ -1,0 +1,23 @@
+using Collab.Ot;
+
+namespace Collab.Web.Protocol;
+
+/// <summary>A parsed client → server frame: every field the contract defines, absent ones null.</summary>
+internal sealed class ClientFrame
+{
+    public string? Type { get; set; }
+    public string? ClientId { get; set; }
+    public string? UserName { get; set; }
+    public string? UserColor { get; set; }
+    public bool HasUser { get; set; }
+    public string? Doc { get; set; }
+    public long? Rev { get; set; }
+    public long? Seq { get; set; }
+    public TextOperation? Op { get; set; }
+    /// <summary>Why <c>op</c> could not be parsed, when it was present but malformed.</summary>
+    public string? OpError { get; set; }
+    public long? Anchor { get; set; }
+    public long? Head { get; set; }
+    /// <summary>The raw JSON of <c>t</c> (number or string), echoed in <c>pong</c>.</summary>
+    public string? T { get; set; }
+}

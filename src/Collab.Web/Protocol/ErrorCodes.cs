@@ -1,0 +1,33 @@
+namespace Collab.Web.Protocol;
+
+/// <summary>The <c>code</c> values of collab.v1 <c>error</c> frames (docs/protocol.md explains each).</summary>
+public static class ErrorCodes
+{
+    public const string BadJson = "bad_json";
+    public const string UnknownType = "unknown_type";
+    public const string BadRequest = "bad_request";
+    public const string BadOp = "bad_op";
+    public const string StaleRev = "stale_rev";
+    public const string NotJoined = "not_joined";
+    public const string TooLarge = "too_large";
+    public const string RateLimited = "rate_limited";
+    public const string Forbidden = "forbidden";
+    public const string Internal = "internal";
+}
+
+/// <summary>WebSocket close codes the server uses, and when.</summary>
+public static class CloseCodes
+{
+    /// <summary>The server is shutting down; reconnect (to another front end) and resume with join+rev.</summary>
+    public const int GoingAway = 1001;
+    /// <summary>The client broke the framing rules (a binary frame, for example).</summary>
+    public const int ProtocolError = 1002;
+    /// <summary>The client kept sending invalid frames.</summary>
+    public const int PolicyViolation = 1008;
+    /// <summary>A frame exceeded <c>maxMessageBytes</c>.</summary>
+    public const int MessageTooBig = 1009;
+    /// <summary>An unexpected server failure.</summary>
+    public const int InternalError = 1011;
+    /// <summary>The client stopped reading and its send queue overflowed; reconnect and resume with join+rev.</summary>
+    public const int SendQueueOverflow = 4409;
+}

@@ -1,0 +1,135 @@
+using System.Buffers;
+using System.Text.Json;
+using Collab.Contracts;
+
+namespace Collab.Web.Protocol;
+
+/// <summary>
+/// Builds server → client frames as UTF-8 bytes. A broadcast frame is built once per host and the same bytes are
+/// queued to every local session.
+/// </summary>
+internal static class Frames
+{
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    [ThreadStatic] private static ArrayBufferWriter<byte>? buffer;
+
+    public static byte[] Welcome(string sessionId, int heartbeatMs, int maxMessageBytes) => Build(w =>
+    {
+        w.WriteString("type"u8, "welcome"u8);
+        w.WriteString("sessionId"u8, sessionId);
+        w.WriteNumber("heartbeatMs"u8, heartbeatMs);
+        w.WriteNumber("maxMessageBytes"u8, maxMessageBytes);
+    });
+
+    public static byte[] Joined(string doc, JoinResult join) => Build(w =>
+    {
+        w.WriteString("type"u8, "joined"u8);
+        w.WriteString("doc"u8, doc);
+        w.WriteNumber("rev"u8, join.Rev);
+        if (join.Text is not null)
+        {
+            w.WriteString("text"u8, join.Text);
+            return;
+        }
+        w.WriteNumber("since"u8, join.Since ?? 0);
+        w.WriteStartArray("ops"u8);
+        foreach (var op in join.Ops ?? [])
+        {
+            w.WriteStartObject();
+            w.WriteNumber("rev"u8, op.Rev);
+            w.WritePropertyName("op"u8);
+            op.Op.WriteTo(w);
+            w.WriteString("clientId"u8, op.ClientId);
+            w.WriteNumber("seq"u8, op.Seq);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    });
+
+    public static byte[] Op(string doc, CommittedOp op) => Build(w =>
+    {
+        w.WriteString("type"u8, "op"u8);
+        w.WriteString("doc"u8, doc);
+        w.WriteNumber("rev"u8, op.Rev);
+        w.WritePropertyName("op"u8);
+        op.Op.WriteTo(w);
+        w.WriteString("clientId"u8, op.ClientId);
+        w.WriteNumber("seq"u8, op.Seq);
+    });
+
+    public static byte[] Ack(string doc, long seq, long rev) => Build(w =>
+    {
+        w.WriteString("type"u8, "ack"u8);
+        w.WriteString("doc"u8, doc);
+        w.WriteNumber("seq"u8, seq);
+        w.WriteNumber("rev"u8, rev);
+    });
+
+    public static byte[] Presence(string doc, PresenceState p) => Build(w =>
+    {
+        w.WriteString("type"u8, "presence"u8);
+        w.WriteString("doc"u8, doc);
+        w.WriteString("sessionId"u8, p.SessionId);
+        w.WriteString("clientId"u8, p.ClientId);
+        if (p.User is null) w.WriteNull("user"u8);
+        else
+        {
+            w.WriteStartObject("user"u8);
+            if (p.User.Name is not null) w.WriteString("name"u8, p.User.Name);
+            if (p.User.Color is not null) w.WriteString("color"u8, p.User.Color);
+            w.WriteEndObject();
+        }
+        w.WriteNumber("rev"u8, p.Rev);
+        w.WriteNumber("anchor"u8, p.Anchor);
+        w.WriteNumber("head"u8, p.Head);
+    });
+
+    public static byte[] PresenceLeft(string doc, string sessionId) => Build(w =>
+    {
+        w.WriteString("type"u8, "presence"u8);
+        w.WriteString("doc"u8, doc);
+        w.WriteString("sessionId"u8, sessionId);
+        w.WriteBoolean("left"u8, true);
+    });
+
+    public static byte[] Left(string doc) => Build(w =>
+    {
+        w.WriteString("type"u8, "left"u8);
+        w.WriteString("doc"u8, doc);
+    });
+
+    public static byte[] Pong(string? rawT) => Build(w =>
+    {
+        w.WriteString("type"u8, "pong"u8);
+        if (rawT is not null)
+        {
+            w.WritePropertyName("t"u8);
+            w.WriteRawValue(rawT, skipInputValidation: true);
+        }
+    });
+
+    public static byte[] Error(string code, string message, string? doc = null, long? seq = null, bool fatal = false, int? retryAfterMs = null) => Build(w =>
+    {
+        w.WriteString("type"u8, "error"u8);
+        w.WriteString("code"u8, code);
+        w.WriteString("message"u8, message);
+        if (doc is not null) w.WriteString("doc"u8, doc);
+        if (seq is not null) w.WriteNumber("seq"u8, seq.Value);
+        if (fatal) w.WriteBoolean("fatal"u8, true);
+        if (retryAfterMs is not null) w.WriteNumber("retryAfterMs"u8, retryAfterMs.Value);
+    });
+
+    private static byte[] Build(Action<Utf8JsonWriter> body)
+    {
+        var target = buffer ??= new ArrayBufferWriter<byte>(1024);
+        target.ResetWrittenCount();
+        using (var writer = new Utf8JsonWriter(target, WriterOptions))
+        {
+            writer.WriteStartObject();
+            body(writer);
+            writer.WriteEndObject();
+        }
+        return target.WrittenSpan.ToArray();
+    }
+}

@@ -1,0 +1,258 @@
+using Collab.Contracts;
+using Collab.Ot;
+using Collab.Web.Fanout;
+using Collab.Web.Hosting;
+using Collab.Web.Protocol;
+
+namespace Collab.Web.Sessions;
+
+/// <summary>
+/// The collab.v1 conversation of one session: answers each client frame, relays ops and presence to document grains.
+/// A bad frame gets an error for this session only; the documents and other sessions never see it.
+/// </summary>
+internal sealed partial class SessionProtocol(Session session, IGrainFactory grains, DocumentFeeds feeds, FrontEndOptions options, ILogger logger)
+{
+    private const int RetryAfterMs = 500;
+
+    public async Task HandleAsync(ReadOnlyMemory<byte> utf8)
+    {
+        var frame = new ClientFrame();
+        if (FrameReader.TryRead(utf8.Span, frame) is { } error)
+        {
+            Reply(Frames.Error(error.Code, error.Message, ValidDoc(frame.Doc), frame.Seq));
+            return;
+        }
+        switch (frame.Type)
+        {
+            case null:
+                Reply(Frames.Error(ErrorCodes.BadRequest, "a frame needs a 'type'"));
+                return;
+            case "ping":
+                Reply(Frames.Pong(frame.T));
+                return;
+            case "hello":
+                Hello(frame);
+                return;
+            case "join" or "op" or "presence" or "leave" when session.ClientId is null:
+                Reply(Frames.Error(ErrorCodes.BadRequest, $"send 'hello' with your clientId before '{frame.Type}'", ValidDoc(frame.Doc), frame.Seq));
+                return;
+            case "join":
+                await JoinAsync(frame);
+                return;
+            case "op":
+                await SubmitAsync(frame);
+                return;
+            case "presence":
+                await PresenceAsync(frame);
+                return;
+            case "leave":
+                await LeaveAsync(frame);
+                return;
+            default:
+                Reply(Frames.Error(ErrorCodes.UnknownType, $"unknown frame type '{Truncate(frame.Type)}'; collab.v1 knows hello, join, op, presence, leave, ping"));
+                return;
+        }
+    }
+
+    /// <summary>Leaves every joined document (the socket closed).</summary>
+    public async Task LeaveAllAsync()
+    {
+        foreach (var member in session.Documents.Values.ToList()) await DetachAsync(member);
+    }
+
+    private void Hello(ClientFrame frame)
+    {
+        if (session.ClientId is not null)
+        {
+            Reply(Frames.Error(ErrorCodes.BadRequest, "'hello' was already sent on this socket"));
+            return;
+        }
+        if (frame.ClientId is null || !Identifiers.IsValidClientId(frame.ClientId))
+        {
+            Reply(Frames.Error(ErrorCodes.BadRequest, "'clientId' must be 1-64 characters of A-Z a-z 0-9 _ -"));
+            return;
+        }
+        if (frame.HasUser)
+        {
+            if (!IsValidLabel(frame.UserName, 64) || !IsValidLabel(frame.UserColor, 32))
+            {
+                Reply(Frames.Error(ErrorCodes.BadRequest, "'user.name' must be at most 64 and 'user.color' at most 32 well-formed characters"));
+                return;
+            }
+            session.User = new UserInfo(frame.UserName, frame.UserColor);
+        }
+        session.ClientId = frame.ClientId;
+        Reply(Frames.Welcome(session.Id, options.HeartbeatMs, options.MaxMessageBytes));
+    }
+
+    private async Task JoinAsync(ClientFrame frame)
+    {
+        if (RequireDoc(frame) is not { } doc) return;
+        if (session.Documents.TryGetValue(doc, out var existing))
+        {
+            // Joining again resynchronises: the old membership ends, a fresh one starts from the requested rev.
+            await DetachAsync(existing, announce: false);
+        }
+        else if (session.Documents.Count >= options.MaxDocumentsPerSession)
+        {
+            Reply(Frames.Error(ErrorCodes.BadRequest, $"a socket may join at most {options.MaxDocumentsPerSession} documents; leave one first", doc));
+            return;
+        }
+
+        var feed = feeds.Acquire(doc);
+        var member = new SessionDocument(session, doc, feed);
+        try
+        {
+            await feed.Ready;
+            var join = await grains.GetGrain<IDocumentGrain>(doc).Join(frame.Rev);
+            session.Documents[doc] = member;
+            await feed.AttachAsync(member, join);
+        }
+        catch (Exception e)
+        {
+            session.Documents.Remove(doc);
+            feed.Detach(member);
+            feeds.Release(feed);
+            LogGrainFailed(logger, doc, e);
+            Reply(Frames.Error(ErrorCodes.Internal, "the document is unavailable right now; join again shortly", doc, retryAfterMs: RetryAfterMs));
+        }
+    }
+
+    private async Task SubmitAsync(ClientFrame frame)
+    {
+        if (RequireJoined(frame) is not { } member) return;
+        var doc = member.DocumentId;
+        if (frame.OpError is not null)
+        {
+            Reply(Frames.Error(ErrorCodes.BadOp, frame.OpError, doc, frame.Seq));
+            return;
+        }
+        if (frame.Rev is not { } rev || frame.Seq is not { } seq || frame.Op is not { } op)
+        {
+            Reply(Frames.Error(ErrorCodes.BadRequest, "'op' needs 'rev' (the revision it is based on), 'seq' and 'op'", doc, frame.Seq));
+            return;
+        }
+
+        SubmitResult result;
+        try
+        {
+            result = await grains.GetGrain<IDocumentGrain>(doc).Submit(new SubmitRequest(session.ClientId!, seq, rev, op));
+        }
+        catch (Exception e)
+        {
+            LogGrainFailed(logger, doc, e);
+            Reply(Frames.Error(ErrorCodes.Internal, "the op was not committed; resend it with the same seq", doc, seq, retryAfterMs: RetryAfterMs));
+            return;
+        }
+
+        switch (result.Status)
+        {
+            case SubmitStatus.Committed:
+                member.Feed.EnsureRev(result.Rev);
+                break;
+            case SubmitStatus.Duplicate when result.Rev <= member.JoinRev:
+                // Committed before this session joined, so its feed will not send it: acknowledge here.
+                Reply(Frames.Ack(doc, seq, result.Rev));
+                break;
+            case SubmitStatus.Duplicate:
+                member.Feed.EnsureRev(result.Rev);
+                break;
+            case SubmitStatus.BadOp:
+                Reply(Frames.Error(ErrorCodes.BadOp, result.Message ?? "invalid op", doc, seq));
+                break;
+            case SubmitStatus.StaleRev:
+                Reply(Frames.Error(ErrorCodes.StaleRev, result.Message ?? "rev too old", doc, seq));
+                break;
+            case SubmitStatus.BadRequest:
+                Reply(Frames.Error(ErrorCodes.BadRequest, result.Message ?? "bad request", doc, seq));
+                break;
+            default:
+                Reply(Frames.Error(ErrorCodes.Internal, result.Message ?? "the op was not committed; resend it with the same seq", doc, seq, retryAfterMs: RetryAfterMs));
+                break;
+        }
+    }
+
+    private async Task PresenceAsync(ClientFrame frame)
+    {
+        if (RequireJoined(frame) is not { } member) return;
+        if (frame.Rev is not { } rev || frame.Anchor is not { } anchor || frame.Head is not { } head || anchor > int.MaxValue || head > int.MaxValue)
+        {
+            Reply(Frames.Error(ErrorCodes.BadRequest, "'presence' needs 'rev', 'anchor' and 'head' (non-negative integers)", member.DocumentId));
+            return;
+        }
+        var presence = new PresenceState(session.Id, session.ClientId!, session.User, rev, (int)anchor, (int)head);
+        try
+        {
+            await grains.GetGrain<IDocumentGrain>(member.DocumentId).SetPresence(feeds.HostId, presence);
+        }
+        catch (Exception e)
+        {
+            LogGrainFailed(logger, member.DocumentId, e);
+        }
+    }
+
+    private async Task LeaveAsync(ClientFrame frame)
+    {
+        if (RequireJoined(frame) is not { } member) return;
+        await DetachAsync(member);
+        Reply(Frames.Left(member.DocumentId));
+    }
+
+    private async Task DetachAsync(SessionDocument member, bool announce = true)
+    {
+        session.Documents.Remove(member.DocumentId);
+        member.Feed.Detach(member);
+        feeds.Release(member.Feed);
+        if (!announce) return;
+        try
+        {
+            await grains.GetGrain<IDocumentGrain>(member.DocumentId).RemovePresence(session.Id);
+        }
+        catch (Exception e)
+        {
+            LogGrainFailed(logger, member.DocumentId, e);
+        }
+    }
+
+    private string? RequireDoc(ClientFrame frame)
+    {
+        if (frame.Doc is { } doc && Identifiers.IsValidDocumentId(doc)) return doc;
+        Reply(Frames.Error(ErrorCodes.BadRequest, "'doc' must be 1-128 characters of A-Z a-z 0-9 . _ -", seq: frame.Seq));
+        return null;
+    }
+
+    private SessionDocument? RequireJoined(ClientFrame frame)
+    {
+        if (RequireDoc(frame) is not { } doc) return null;
+        if (session.Documents.TryGetValue(doc, out var member)) return member;
+        Reply(Frames.Error(ErrorCodes.NotJoined, $"join '{doc}' before sending '{frame.Type}' for it", doc, frame.Seq));
+        return null;
+    }
+
+    private void Reply(byte[] frame) => session.Enqueue(frame);
+
+    private static string? ValidDoc(string? doc) => doc is not null && Identifiers.IsValidDocumentId(doc) ? doc : null;
+
+    /// <summary>A short, printable-ASCII echo of client text for error messages.</summary>
+    private static string Truncate(string value)
+    {
+        var shown = value.Length <= 32 ? value : value[..32];
+        var chars = shown.Select(c => c is >= ' ' and <= '~' ? c : '?').ToArray();
+        return new string(chars) + (value.Length > 32 ? "..." : "");
+    }
+
+    private static bool IsValidLabel(string? value, int maxLength)
+    {
+        if (value is null) return true;
+        if (value.Length > maxLength) return false;
+        for (var i = 0; i < value.Length; i++)
+        {
+            if (char.IsHighSurrogate(value[i]) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1])) i++;
+            else if (char.IsSurrogate(value[i]) || char.IsControl(value[i])) return false;
+        }
+        return true;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Grain call for document {DocumentId} failed")]
+    private static partial void LogGrainFailed(ILogger logger, string documentId, Exception error);
+}
