@@ -24,7 +24,9 @@ internal sealed class DocumentFeeds : IDocumentObserver, IHostedService, IDispos
     {
         this.grains = grains;
         this.loggers = loggers;
-        renewEvery = documents.Value.SubscriptionExpiry / 3;
+        // Renewal also re-registers the host with a document that moved to a new activation (which starts with no
+        // subscribers), so it runs far more often than expiry alone would need.
+        renewEvery = TimeSpan.FromTicks(Math.Min(documents.Value.SubscriptionExpiry.Ticks / 3, TimeSpan.FromSeconds(10).Ticks));
     }
 
     /// <summary>Identifies this host to document grains.</summary>

@@ -9,6 +9,9 @@ internal sealed class SessionDocument(Session session, string documentId, Docume
     public string DocumentId { get; } = documentId;
     public DocumentFeed Feed { get; } = feed;
 
+    /// <summary>Joined with <c>readOnly</c>: ops are refused with <c>forbidden</c>.</summary>
+    public bool ReadOnly { get; init; }
+
     /// <summary>The revision in the session's <c>joined</c> frame; revisions up to it were covered by <c>joined</c>.</summary>
     public long JoinRev { get; set; } = -1;
 

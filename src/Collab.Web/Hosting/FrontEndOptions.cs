@@ -23,6 +23,12 @@ public sealed class FrontEndOptions
     /// <summary>How many documents one socket may join at once.</summary>
     public int MaxDocumentsPerSession { get; set; } = 32;
 
+    /// <summary>Sustained rate of <c>op</c> and <c>presence</c> frames one session may send per second; beyond it they get <c>rate_limited</c>.</summary>
+    public double MessagesPerSecond { get; set; } = 200;
+
+    /// <summary>How many <c>op</c>/<c>presence</c> frames a session may send in a burst above the sustained rate (a paste, a reconnect flush).</summary>
+    public int MessageBurst { get; set; } = 400;
+
     /// <summary>How long a graceful close waits for the client's close frame before aborting the socket.</summary>
     public int CloseTimeoutMs { get; set; } = 5_000;
 
@@ -34,6 +40,8 @@ public sealed class FrontEndOptions
         if (MaxMessageBytes < 1024) return $"{Section}:MaxMessageBytes must be at least 1024 (was {MaxMessageBytes}).";
         if (SendQueueFrames < 16) return $"{Section}:SendQueueFrames must be at least 16 (was {SendQueueFrames}).";
         if (MaxDocumentsPerSession < 1) return $"{Section}:MaxDocumentsPerSession must be at least 1 (was {MaxDocumentsPerSession}).";
+        if (MessagesPerSecond <= 0) return $"{Section}:MessagesPerSecond must be positive (was {MessagesPerSecond}).";
+        if (MessageBurst < 1) return $"{Section}:MessageBurst must be at least 1 (was {MessageBurst}).";
         if (CloseTimeoutMs < 0) return $"{Section}:CloseTimeoutMs must not be negative (was {CloseTimeoutMs}).";
         foreach (var origin in AllowedOrigins)
             if (origin != "*" && !Uri.TryCreate(origin, UriKind.Absolute, out _))

@@ -16,6 +16,8 @@ internal sealed class ClientFrame
     public TextOperation? Op { get; set; }
     /// <summary>Why <c>op</c> could not be parsed, when it was present but malformed.</summary>
     public string? OpError { get; set; }
+    /// <summary><c>join</c> only: the session reads the document but may not edit it.</summary>
+    public bool ReadOnly { get; set; }
     public long? Anchor { get; set; }
     public long? Head { get; set; }
     /// <summary>The raw JSON of <c>t</c> (number or string), echoed in <c>pong</c>.</summary>

@@ -47,6 +47,7 @@ internal static class FrameReader
         if (reader.ValueTextEquals("op"u8)) return ReadOp(ref reader, utf8, frame);
         if (reader.ValueTextEquals("user"u8)) return ReadUser(ref reader, frame);
         if (reader.ValueTextEquals("t"u8)) return ReadT(ref reader, frame);
+        if (reader.ValueTextEquals("readOnly"u8)) return ReadBoolean(ref reader, "readOnly", v => frame.ReadOnly = v);
         // Unknown fields are ignored so the contract can grow without breaking older servers.
         reader.Read();
         reader.Skip();
@@ -62,6 +63,18 @@ internal static class FrameReader
             return new FrameError(ErrorCodes.BadRequest, $"'{name}' must be a string");
         }
         set(reader.GetString()!);
+        return null;
+    }
+
+    private static FrameError? ReadBoolean(ref Utf8JsonReader reader, string name, Action<bool> set)
+    {
+        reader.Read();
+        if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False))
+        {
+            reader.Skip();
+            return new FrameError(ErrorCodes.BadRequest, $"'{name}' must be true or false");
+        }
+        set(reader.TokenType == JsonTokenType.True);
         return null;
     }
 

@@ -14,6 +14,8 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
 {
     private const int RetryAfterMs = 500;
 
+    private readonly TokenBucket rate = new(options.MessagesPerSecond, options.MessageBurst);
+
     public async Task HandleAsync(ReadOnlyMemory<byte> utf8)
     {
         var frame = new ClientFrame();
@@ -38,6 +40,10 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
                 return;
             case "join":
                 await JoinAsync(frame);
+                return;
+            case "op" or "presence" when !rate.TryTake(out var retryAfterMs):
+                Reply(Frames.Error(ErrorCodes.RateLimited, $"more than {options.MessagesPerSecond} op/presence frames per second; this frame was not applied, send it again after retryAfterMs",
+                    ValidDoc(frame.Doc), frame.Seq, retryAfterMs: retryAfterMs));
                 return;
             case "op":
                 await SubmitAsync(frame);
@@ -100,7 +106,7 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
         }
 
         var feed = feeds.Acquire(doc);
-        var member = new SessionDocument(session, doc, feed);
+        var member = new SessionDocument(session, doc, feed) { ReadOnly = frame.ReadOnly };
         try
         {
             await feed.Ready;
@@ -122,6 +128,11 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
     {
         if (RequireJoined(frame) is not { } member) return;
         var doc = member.DocumentId;
+        if (member.ReadOnly)
+        {
+            Reply(Frames.Error(ErrorCodes.Forbidden, $"this session joined '{doc}' read-only; join again without readOnly to edit", doc, frame.Seq));
+            return;
+        }
         if (frame.OpError is not null)
         {
             Reply(Frames.Error(ErrorCodes.BadOp, frame.OpError, doc, frame.Seq));
