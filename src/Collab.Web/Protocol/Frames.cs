@@ -37,11 +37,7 @@ internal static class Frames
         foreach (var op in join.Ops ?? [])
         {
             w.WriteStartObject();
-            w.WriteNumber("rev"u8, op.Rev);
-            w.WritePropertyName("op"u8);
-            op.Op.WriteTo(w);
-            w.WriteString("clientId"u8, op.ClientId);
-            w.WriteNumber("seq"u8, op.Seq);
+            WriteCommitted(w, op);
             w.WriteEndObject();
         }
         w.WriteEndArray();
@@ -51,12 +47,18 @@ internal static class Frames
     {
         w.WriteString("type"u8, "op"u8);
         w.WriteString("doc"u8, doc);
+        WriteCommitted(w, op);
+    });
+
+    /// <summary>The fields of a committed op, shared by <c>op</c> frames and the entries of <c>joined.ops</c>.</summary>
+    private static void WriteCommitted(Utf8JsonWriter w, CommittedOp op)
+    {
         w.WriteNumber("rev"u8, op.Rev);
         w.WritePropertyName("op"u8);
         op.Op.WriteTo(w);
         w.WriteString("clientId"u8, op.ClientId);
         w.WriteNumber("seq"u8, op.Seq);
-    });
+    }
 
     public static byte[] Ack(string doc, long seq, long rev) => Build(w =>
     {
