@@ -86,7 +86,7 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
             return new SubmitResult(SubmitStatus.Duplicate, originalRev);
         }
         if (request.BaseRev > rev)
-            return new SubmitResult(SubmitStatus.BadRequest, committedRev, $"rev {request.BaseRev} is ahead of the document (at {committedRev}).");
+            return new SubmitResult(SubmitStatus.BadRequest, committedRev, $"rev {request.BaseRev} is ahead of the document (at {rev}).");
         if (request.BaseRev < window.OldestBase)
             return new SubmitResult(SubmitStatus.StaleRev, committedRev,
                 $"rev {request.BaseRev} is too old to transform (oldest is {window.OldestBase}); join again with your rev to catch up.");

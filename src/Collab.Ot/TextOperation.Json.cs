@@ -9,7 +9,7 @@ public sealed partial class TextOperation
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    /// <summary>Parses the JSON form, normalizing it (<c>[2,"",-1,-1,3,3]</c> becomes <c>[2,-2,6]</c>).</summary>
+    /// <summary>Parses the JSON form, normalizing it (<c>[2,-1,-1,3,3]</c> becomes <c>[2,-2,6]</c>).</summary>
     /// <exception cref="OtFormatException">The JSON is malformed or not a valid operation; the message says where and why.</exception>
     public static TextOperation Parse(string json)
     {

@@ -8,7 +8,7 @@ public sealed class SqliteDocumentStoreOptions
     /// <summary>The configuration section these options are bound from.</summary>
     public const string SectionName = "Collab:Storage";
 
-    /// <summary>Folder holding the database file (created when missing); relative paths resolve against the working directory.</summary>
+    /// <summary>Folder holding the database file (created when missing); relative paths resolve against the working directory (the web host resolves them against its content root first).</summary>
     public string DataPath { get; set; } = "data";
 
     /// <summary>Name of the database file inside <see cref="DataPath"/>.</summary>

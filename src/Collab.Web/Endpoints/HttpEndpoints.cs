@@ -13,8 +13,17 @@ internal static class HttpEndpoints
         {
             if (!Identifiers.IsValidDocumentId(doc))
                 return Results.Problem(statusCode: 400, title: "invalid document id", detail: "a document id is 1-128 characters of A-Z a-z 0-9 . _ -");
-            var state = await grains.GetGrain<IDocumentGrain>(doc).GetState();
-            return Results.Json(new { doc, rev = state.Rev, text = state.Text });
+            try
+            {
+                var state = await grains.GetGrain<IDocumentGrain>(doc).GetState();
+                return Results.Json(new { doc, rev = state.Rev, text = state.Text });
+            }
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException or OrleansException)
+            {
+                // The document is moving to a new activation (or its silo is unreachable): a retry will succeed.
+                return Results.Problem(statusCode: 503, title: "document unavailable", detail: "the document is moving; retry shortly",
+                    extensions: new Dictionary<string, object?> { ["retryAfterMs"] = 500 });
+            }
         });
 
         app.MapGet("/healthz", () => Results.Text("ok\n"));

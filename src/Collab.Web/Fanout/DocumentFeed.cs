@@ -63,7 +63,13 @@ internal sealed partial class DocumentFeed
         return item.Done.Task;
     }
 
-    public void Detach(SessionDocument member) => inbox.Writer.TryWrite(new DetachItem(member));
+    /// <summary>Stops sending to the session; completes once no more frames of this document will be queued for it.</summary>
+    public Task DetachAsync(SessionDocument member)
+    {
+        var item = new DetachItem(member, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!inbox.Writer.TryWrite(item)) item.Done.TrySetResult();
+        return item.Done.Task;
+    }
 
     public void Complete() => inbox.Writer.TryComplete();
 
@@ -125,6 +131,7 @@ internal sealed partial class DocumentFeed
                 break;
             case DetachItem detach:
                 sessions.Remove(detach.Member);
+                detach.Done.TrySetResult();
                 break;
             case PresenceItem presence:
                 PublishPresence(presence);
@@ -152,6 +159,8 @@ internal sealed partial class DocumentFeed
         var member = attach.Member;
         var join = attach.Join;
         if (lastRev < join.Rev) await CatchUpAsync(join.Rev);
+        // Fetch what the joiner missed before queueing anything, so a failed fetch never leaves it half joined.
+        var missed = lastRev > join.Rev ? await MissedSinceAsync(join.Rev) : [];
 
         member.JoinRev = member.Rev = join.Rev;
         if (!member.Session.Enqueue(Frames.Joined(DocumentId, join)))
@@ -159,27 +168,30 @@ internal sealed partial class DocumentFeed
             attach.Done.TrySetResult();
             return;
         }
-        if (lastRev > join.Rev) await SendMissedAsync(member);
+        foreach (var (op, frame) in missed) Deliver(member, op, frame);
         foreach (var presence in join.Presences)
             if (presence.SessionId != member.Session.Id) member.Session.Enqueue(Frames.Presence(DocumentId, presence));
         sessions.Add(member);
         attach.Done.TrySetResult();
     }
 
-    /// <summary>Brings a joining session from its join revision to the feed's, from the recent frames or the grain.</summary>
-    private async Task SendMissedAsync(SessionDocument member)
+    /// <summary>The ops after <paramref name="rev"/> up to the feed's revision, from the recent frames or the grain.</summary>
+    private async Task<List<(CommittedOp Op, byte[] Frame)>> MissedSinceAsync(long rev)
     {
-        if (recent.Count > 0 && recent.Peek().Op.Rev <= member.Rev + 1)
+        if (recent.Count > 0 && recent.Peek().Op.Rev <= rev + 1) return [.. recent.Where(r => r.Op.Rev > rev)];
+        var missed = new List<(CommittedOp, byte[])>();
+        while (rev < lastRev)
         {
-            foreach (var (op, frame) in recent) Deliver(member, op, frame);
-            return;
-        }
-        while (member.Rev < lastRev)
-        {
-            var ops = await grain.GetOps(member.Rev, (int)Math.Min(lastRev - member.Rev, 10_000));
+            var ops = await grain.GetOps(rev, (int)Math.Min(lastRev - rev, 10_000));
             if (ops.Length == 0) break;
-            foreach (var op in ops) Deliver(member, op, Frames.Op(DocumentId, op));
+            foreach (var op in ops)
+            {
+                if (op.Rev != rev + 1 || op.Rev > lastRev) continue;
+                missed.Add((op, Frames.Op(DocumentId, op)));
+                rev = op.Rev;
+            }
         }
+        return missed;
     }
 
     private async Task CatchUpAsync(long toRev)
@@ -224,7 +236,7 @@ internal sealed partial class DocumentFeed
     }
 
     private sealed record AttachItem(SessionDocument Member, JoinResult Join, TaskCompletionSource Done);
-    private sealed record DetachItem(SessionDocument Member);
+    private sealed record DetachItem(SessionDocument Member, TaskCompletionSource Done);
     private sealed record PresenceItem(PresenceState? Presence, string? LeftSessionId);
     private sealed record EnsureItem(long Rev, bool Final);
     private sealed class RenewItem

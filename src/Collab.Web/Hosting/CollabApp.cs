@@ -20,7 +20,11 @@ public static class CollabApp
         AddValidatedOptions<DocumentGrainOptions>(builder.Services, DocumentGrainOptions.Section, o => o.Validate());
         AddValidatedOptions<SiloOptions>(builder.Services, SiloOptions.Section, o => o.Validate());
         builder.Services.AddOptions<SqliteDocumentStoreOptions>().BindConfiguration(SqliteDocumentStoreOptions.SectionName).ValidateOnStart()
-            .PostConfigure(o => o.DataPath = Path.Combine(builder.Environment.ContentRootPath, o.DataPath));
+            .PostConfigure(o =>
+            {
+                // Relative to the content root (the project folder under `dotnet run`), not to wherever the process started.
+                if (!string.IsNullOrWhiteSpace(o.DataPath)) o.DataPath = Path.Combine(builder.Environment.ContentRootPath, o.DataPath);
+            });
         builder.Services.AddSingleton<IValidateOptions<SqliteDocumentStoreOptions>, SqliteDocumentStoreOptionsValidator>();
 
         var silo = configuration.GetSection(SiloOptions.Section).Get<SiloOptions>() ?? new SiloOptions();

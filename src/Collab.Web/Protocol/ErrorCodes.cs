@@ -22,8 +22,6 @@ public static class CloseCodes
     public const int GoingAway = 1001;
     /// <summary>The client broke the framing rules (a binary frame, for example).</summary>
     public const int ProtocolError = 1002;
-    /// <summary>The client kept sending invalid frames.</summary>
-    public const int PolicyViolation = 1008;
     /// <summary>A frame exceeded <c>maxMessageBytes</c>.</summary>
     public const int MessageTooBig = 1009;
     /// <summary>An unexpected server failure.</summary>

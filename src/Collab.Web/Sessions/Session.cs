@@ -66,21 +66,27 @@ internal sealed partial class Session
     }
 
     /// <summary>Runs the session until the socket closes; <paramref name="handle"/> processes each text frame.</summary>
+    /// <remarks>
+    /// Shutdown does not cancel the pending receive (that would abort the socket): it queues a 1001 close, and the
+    /// receive loop ends when the client answers it, or when the close timeout aborts the socket.
+    /// </remarks>
     public async Task RunAsync(Func<ReadOnlyMemory<byte>, Task> handle, CancellationToken stopping)
     {
-        using var link = CancellationTokenSource.CreateLinkedTokenSource(stopping, aborted.Token);
+        using var onStopping = stopping.Register(() => Close(CloseCodes.GoingAway, "server shutting down; reconnect and resume with join+rev"));
         var sending = SendLoopAsync();
         try
         {
-            await ReceiveLoopAsync(handle, link.Token);
-        }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-        {
-            Close(CloseCodes.GoingAway, "server shutting down");
+            await ReceiveLoopAsync(handle, aborted.Token);
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException)
         {
             // The peer vanished or was aborted; nothing more to say to it.
+        }
+        catch (Exception e)
+        {
+            LogFailed(logger, Id, e);
+            Enqueue(Frames.Error(ErrorCodes.Internal, "the server failed; reconnect and resume with join+rev", fatal: true));
+            Close(CloseCodes.InternalError, "internal error");
         }
         finally
         {
@@ -172,6 +178,9 @@ internal sealed partial class Session
         // Wake a receive loop still waiting on a client that never answers the close.
         aborted.CancelAfter(options.CloseTimeoutMs);
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Session {SessionId} failed")]
+    private static partial void LogFailed(ILogger logger, string sessionId, Exception error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} stopped reading: its send queue of {Frames} frames overflowed; closing with 4409")]
     private static partial void LogOverflow(ILogger logger, string sessionId, int frames);

@@ -117,7 +117,7 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
         catch (Exception e)
         {
             session.Documents.Remove(doc);
-            feed.Detach(member);
+            await feed.DetachAsync(member);
             feeds.Release(feed);
             LogGrainFailed(logger, doc, e);
             Reply(Frames.Error(ErrorCodes.Internal, "the document is unavailable right now; join again shortly", doc, retryAfterMs: RetryAfterMs));
@@ -212,7 +212,7 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
     private async Task DetachAsync(SessionDocument member, bool announce = true)
     {
         session.Documents.Remove(member.DocumentId);
-        member.Feed.Detach(member);
+        await member.Feed.DetachAsync(member);
         feeds.Release(member.Feed);
         if (!announce) return;
         try

@@ -1,0 +1,29 @@
+using Microsoft.Extensions.Options;
+using Xunit;
+
+namespace Collab.Web.Tests;
+
+public sealed class ConfigurationTests
+{
+    [Theory]
+    [InlineData("Collab:FrontEnd:HeartbeatMs", "60000")]
+    [InlineData("Collab:FrontEnd:MaxMessageBytes", "10")]
+    [InlineData("Collab:FrontEnd:AllowedOrigins:0", "not an origin")]
+    [InlineData("Collab:Documents:WindowSize", "0")]
+    [InlineData("Collab:Storage:DataPath", " ")]
+    public async Task An_invalid_setting_stops_the_start_with_a_message_naming_it(string key, string value)
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
+        {
+            await using var server = await CollabServer.StartAsync(new Dictionary<string, string> { [key] = value });
+        });
+        Assert.Contains(key.Split(':')[..3].Aggregate((a, b) => a + ":" + b), error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_invalid_silo_port_fails_before_anything_starts()
+    {
+        var error = Assert.Throws<OptionsValidationException>(() => Collab.Web.Hosting.CollabApp.Build(["--Collab:Silo:SiloPort", "70000"]));
+        Assert.Contains("Collab:Silo:SiloPort", error.Message, StringComparison.Ordinal);
+    }
+}
