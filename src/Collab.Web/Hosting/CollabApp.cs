@@ -46,6 +46,8 @@ public static class CollabApp
         app.UseStaticFiles();
         app.Map("/ws", WebSocketEndpoint.HandleAsync);
         HttpEndpoints.Map(app);
+        // The editor page is one static file for every document; the page reads the id from its URL.
+        app.MapFallbackToFile("/d/{doc}", "editor.html");
         return app;
     }
 
