@@ -1,0 +1,513 @@
+/**
+ * One document of a tab: joins over a CollabConnection, runs the OT state machine, resumes after reconnects
+ * (join+rev, own op recognised in joined.ops, resend with the original seq), recovers when the server sends the
+ * whole text instead of ops, persists unsent work, and tracks the other people's cursors.
+ */
+import type { CollabConnection, ConnectionStatus } from "./connection";
+import { OtClient, RevisionGapError, type OtClientHost } from "./otClient";
+import type { DocStore } from "./persistence";
+import { PresenceTracker, type RemoteCursor } from "./presence";
+import type { ErrorFrame, JoinedFrame, ServerFrame } from "./protocol";
+import { diffOp, TextOperation } from "./textOperation";
+
+/** What the session needs from the editor. */
+export interface EditorHost {
+  /** Apply an op to the editor's text without reporting it back as a local change. */
+  applyRemote(op: TextOperation): void;
+  /** The other people's cursors, in the editor's coordinates. */
+  setCursors(cursors: RemoteCursor[]): void;
+}
+
+export type DocStatus = "connecting" | "connected" | "reconnecting" | "offline";
+
+export interface DocStatusInfo {
+  status: DocStatus;
+  unsent: number;
+  rev: number;
+  transport: string;
+}
+
+/**
+ * After a `joined` with the whole text while work was unacknowledged: the outstanding op was resent with its
+ * original seq and rev, and until the server says what became of it, local edits collect in `local`.
+ */
+interface Recovery {
+  /** The server text the client held before (the outstanding op's base). */
+  oldText: string;
+  oldRev: number;
+  outstanding: { op: TextOperation; seq: number; edits: number };
+  /** Buffer plus everything typed since, on top of oldText ∘ outstanding. */
+  local: TextOperation | null;
+  localEdits: number;
+  /** The authoritative text and revision from the full `joined`. */
+  text: string;
+  rev: number;
+  /** Stream ops after `rev`, held until the recovery ends. */
+  stash: { rev: number; op: TextOperation; clientId: string; seq: number }[];
+  /** The outstanding op is known to be in the next full text (waiting for a second join). */
+  rejoining: boolean;
+}
+
+export interface DocSessionOptions {
+  doc: string;
+  connection: CollabConnection;
+  store?: DocStore | null;
+  /** Presence frames are throttled to one per this many ms. */
+  presenceThrottleMs?: number;
+}
+
+export class DocSession implements OtClientHost {
+  readonly doc: string;
+  client: OtClient | null = null;
+  /** Set once the client holds a text (restored or joined): the editor may be edited. */
+  ready = false;
+  private editor: EditorHost | null = null;
+  private readonly connection: CollabConnection;
+  private readonly store: DocStore | null;
+  private joined = false;
+  private recovery: Recovery | null = null;
+  private readonly presence = new PresenceTracker();
+  private localSelection: { anchor: number; head: number } | null = null;
+  private presenceTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastPresenceAt = 0;
+  private readonly presenceThrottleMs: number;
+  private saveQueued = false;
+  private readonly listeners = new Set<(info: DocStatusInfo) => void>();
+  private readonly readyListeners = new Set<(text: string) => void>();
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(options: DocSessionOptions) {
+    this.doc = options.doc;
+    this.connection = options.connection;
+    this.store = options.store ?? null;
+    this.presenceThrottleMs = options.presenceThrottleMs ?? 80;
+    const saved = this.store?.load(this.doc, this.connection.clientId);
+    if (saved && saved.rev >= 0) {
+      try {
+        this.client = OtClient.restore(this, this.connection.clientId, saved);
+        this.ready = true;
+      } catch {
+        this.client = null;
+      }
+    } else if (saved) {
+      // Only the seq counter survived (quota): new ops must still use fresh seqs.
+      this.pendingSeq = saved.nextSeq;
+    }
+    this.connection.onStatus(() => this.emit());
+  }
+
+  /** A seq counter carried over when no full state could be restored. */
+  private pendingSeq: number | null = null;
+
+  /** The text to show before the first `joined` (restored from storage), or null. */
+  initialText(): string | null {
+    return this.client ? this.client.localText() : null;
+  }
+
+  attach(editor: EditorHost): void {
+    this.editor = editor;
+    this.connection.register(this.doc, {
+      opened: () => this.join(),
+      frame: (frame) => this.receive(frame),
+      closed: () => {
+        this.joined = false;
+        this.presence.clear();
+        this.pushCursors();
+        this.emit();
+      },
+    });
+  }
+
+  detach(): void {
+    this.connection.unregister(this.doc);
+    this.editor = null;
+  }
+
+  onStatus(listener: (info: DocStatusInfo) => void): () => void {
+    this.listeners.add(listener);
+    listener(this.statusInfo());
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Called with the text once the session first holds one (at once if restored from storage). */
+  onReady(listener: (text: string) => void): void {
+    if (this.ready && this.client) listener(this.client.localText());
+    else this.readyListeners.add(listener);
+  }
+
+  statusInfo(): DocStatusInfo {
+    const connection: ConnectionStatus = this.connection.status;
+    let status: DocStatus;
+    if (connection === "offline") status = "offline";
+    else if (this.joined && !this.recovery) status = "connected";
+    else if (connection === "connecting" && !this.ready) status = "connecting";
+    else status = "reconnecting";
+    return { status, unsent: this.unsentEdits(), rev: this.client?.rev ?? 0, transport: this.connection.transport };
+  }
+
+  unsentEdits(): number {
+    if (this.recovery) return this.recovery.outstanding.edits + this.recovery.localEdits;
+    return this.client?.unackedEdits() ?? 0;
+  }
+
+  /** The text the session believes the editor shows. */
+  localText(): string {
+    if (this.recovery) {
+      const r = this.recovery;
+      const base = r.outstanding.op.apply(r.oldText);
+      return r.local ? r.local.apply(base) : base;
+    }
+    return this.client?.localText() ?? "";
+  }
+
+  /** The user edited the text (op based on the editor's text before the change). */
+  localChange(op: TextOperation): void {
+    if (op.isNoop()) return;
+    if (this.recovery) {
+      const r = this.recovery;
+      r.local = r.local ? r.local.compose(op) : op;
+      r.localEdits++;
+    } else if (this.client) {
+      this.client.applyLocal(op);
+    } else {
+      return; // not ready: the editor is read-only until then
+    }
+    this.persist();
+    this.pushCursors();
+    this.emit();
+  }
+
+  /** The user's selection moved (editor coordinates). */
+  localSelectionChanged(anchor: number, head: number): void {
+    this.localSelection = { anchor, head };
+    this.schedulePresence();
+  }
+
+  // ---- OtClientHost ----
+
+  send(op: TextOperation, rev: number, seq: number): void {
+    this.persist();
+    if (!this.joined) return; // resent on resume
+    this.connection.send({ type: "op", doc: this.doc, rev, seq, op: op.toJSON() });
+  }
+
+  applyRemote(op: TextOperation): void {
+    this.editor?.applyRemote(op);
+  }
+
+  committed(rev: number, op: TextOperation, clientId: string): void {
+    this.presence.committed(rev, op, clientId);
+  }
+
+  // ---- protocol ----
+
+  private join(): void {
+    this.joined = false;
+    const rev = this.recovery ? (this.recovery.rejoining ? undefined : this.recovery.oldRev) : this.client?.rev;
+    this.connection.send(rev === undefined ? { type: "join", doc: this.doc } : { type: "join", doc: this.doc, rev });
+  }
+
+  private rejoin(): void {
+    this.joined = false;
+    this.emit();
+    this.join();
+  }
+
+  private receive(frame: ServerFrame): void {
+    try {
+      switch (frame.type) {
+        case "joined": this.onJoined(frame); break;
+        case "op":
+          if (!this.joined) return; // from a membership that a new join replaced
+          this.onStreamOp(frame.rev, TextOperation.fromJSON(frame.op), frame.clientId, frame.seq);
+          break;
+        case "ack":
+          if (!this.joined) return;
+          this.onAck(frame.seq, frame.rev);
+          break;
+        case "presence":
+          if (!this.joined) return;
+          this.presence.receive(frame, this.client?.rev ?? 0);
+          this.pushCursors();
+          break;
+        case "error": this.onError(frame); break;
+        default: break;
+      }
+    } catch (error) {
+      if (error instanceof RevisionGapError) {
+        // The stream is not what the state machine expects: start over from our revision.
+        this.rejoin();
+        return;
+      }
+      throw error;
+    }
+  }
+
+  private onJoined(frame: JoinedFrame): void {
+    this.joined = true;
+    this.presence.clear();
+    if (this.recovery) {
+      if (frame.text !== undefined && this.recovery.rejoining) {
+        this.finishRecovery(frame.text, frame.rev, "included", []);
+      } else {
+        // A resume while recovering: start the recovery over against this answer.
+        const r = this.recovery;
+        this.recovery = null;
+        const client = new OtClient(this, this.connection.clientId, r.oldRev, r.oldText, r.outstanding.seq + 1);
+        client.state = r.local
+          ? { kind: "awaitingWithBuffer", outstanding: r.outstanding, buffer: r.local, bufferEdits: r.localEdits }
+          : { kind: "awaitingAck", outstanding: r.outstanding };
+        this.client = client;
+        this.onJoined({ ...frame });
+        return;
+      }
+    } else if (!this.client) {
+      const text = frame.text ?? "";
+      this.client = new OtClient(this, this.connection.clientId, frame.rev, text, this.pendingSeq ?? 1);
+      this.editor?.applyRemote(diffOp("", text));
+    } else if (frame.text === undefined) {
+      // Catch-up: every entry is one revision; our own outstanding op among them is its ack.
+      const client = this.client;
+      for (const entry of frame.ops ?? []) {
+        if (entry.rev <= client.rev) continue;
+        client.applyServer(entry.rev, TextOperation.fromJSON(entry.op), entry.clientId, entry.seq);
+      }
+      client.resend();
+    } else if (this.client.state.kind === "synchronized") {
+      // Nothing unsent: take the text as given.
+      const client = this.client;
+      const before = client.localText();
+      client.serverText = frame.text;
+      client.rev = frame.rev;
+      this.editor?.applyRemote(diffOp(before, frame.text));
+    } else {
+      this.startRecovery(frame.text, frame.rev);
+    }
+    this.markReady();
+    this.persist();
+    this.sendPresenceNow();
+    this.pushCursors();
+    this.emit();
+  }
+
+  private markReady(): void {
+    if (this.ready || !this.client) return;
+    this.ready = true;
+    for (const listener of this.readyListeners) listener(this.client.localText());
+    this.readyListeners.clear();
+  }
+
+  private onStreamOp(rev: number, op: TextOperation, clientId: string, seq: number): void {
+    if (this.recovery) {
+      if (!this.recovery.rejoining) this.recovery.stash.push({ rev, op, clientId, seq });
+      if (clientId === this.connection.clientId && seq === this.recovery.outstanding.seq) this.recoveryAck(rev);
+      return;
+    }
+    this.client?.applyServer(rev, op, clientId, seq);
+    this.persist();
+    this.pushCursors();
+    this.emit();
+  }
+
+  private onAck(seq: number, rev: number): void {
+    if (this.recovery) {
+      if (seq === this.recovery.outstanding.seq) this.recoveryAck(rev);
+      return;
+    }
+    const result = this.client?.ack(seq, rev);
+    if (result === "included") {
+      // Cannot happen in the stream (our own ops in joined.ops are recognised); resynchronise to be safe.
+      this.rejoin();
+      return;
+    }
+    this.persist();
+    this.pushCursors();
+    this.emit();
+  }
+
+  private onError(frame: ErrorFrame): void {
+    const retry = frame.retryAfterMs ?? 500;
+    const outstandingSeq = this.recovery?.outstanding.seq ??
+      (this.client && this.client.state.kind !== "synchronized" ? this.client.state.outstanding.seq : undefined);
+    const aboutOutstanding = frame.seq !== undefined && frame.seq === outstandingSeq;
+    switch (frame.code) {
+      case "internal":
+      case "rate_limited":
+        if (aboutOutstanding) this.later(retry, () => this.resendOutstanding());
+        else if (frame.seq === undefined && frame.code === "internal") this.later(retry, () => this.rejoin());
+        else if (frame.code === "rate_limited") this.later(retry, () => this.sendPresenceNow());
+        break;
+      case "stale_rev":
+        if (this.recovery && aboutOutstanding) this.recoveryLost();
+        else this.rejoin();
+        break;
+      case "not_joined":
+        this.rejoin();
+        break;
+      case "bad_op":
+      case "bad_request":
+        if (aboutOutstanding) {
+          // The server will never take this op: merge what we can onto the server's text, with a new seq.
+          if (this.recovery) this.recoveryLost();
+          else if (this.client && this.client.state.kind !== "synchronized") {
+            const c = this.client;
+            const s = c.state as Exclude<typeof c.state, { kind: "synchronized" }>;
+            this.recovery = {
+              oldText: c.serverText, oldRev: c.rev, outstanding: s.outstanding,
+              local: s.kind === "awaitingWithBuffer" ? s.buffer : null, localEdits: s.kind === "awaitingWithBuffer" ? s.bufferEdits : 0,
+              text: c.serverText, rev: c.rev, stash: [], rejoining: false,
+            };
+            this.recoveryLost();
+          }
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  private later(ms: number, action: () => void): void {
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      action();
+    }, ms);
+  }
+
+  private resendOutstanding(): void {
+    if (!this.joined) return;
+    if (this.recovery) {
+      const r = this.recovery;
+      this.connection.send({ type: "op", doc: this.doc, rev: r.oldRev, seq: r.outstanding.seq, op: r.outstanding.op.toJSON() });
+    } else this.client?.resend();
+  }
+
+  // ---- recovery after a full-text join with unsent work (docs/protocol.md, "If joined brings the full text") ----
+
+  private startRecovery(text: string, rev: number): void {
+    const c = this.client!;
+    const s = c.state as Exclude<typeof c.state, { kind: "synchronized" }>;
+    this.recovery = {
+      oldText: c.serverText,
+      oldRev: c.rev,
+      outstanding: s.outstanding,
+      local: s.kind === "awaitingWithBuffer" ? s.buffer : null,
+      localEdits: s.kind === "awaitingWithBuffer" ? s.bufferEdits : 0,
+      text,
+      rev,
+      stash: [],
+      rejoining: false,
+    };
+    this.resendOutstanding();
+  }
+
+  private recoveryAck(rev: number): void {
+    const r = this.recovery!;
+    if (rev <= r.rev) {
+      this.finishRecovery(r.text, r.rev, "included", r.stash);
+    } else {
+      // Applied just now, transformed by the server: fetch the text that holds it.
+      r.rejoining = true;
+      r.stash = [];
+      this.rejoin();
+    }
+  }
+
+  private recoveryLost(): void {
+    const r = this.recovery!;
+    this.finishRecovery(r.text, r.rev, "lost", r.stash);
+  }
+
+  /**
+   * Ends a recovery: the server text `text` at `rev` is authoritative. The local work that is not in it is merged
+   * onto it by transforming it over the difference between the text it was based on and `text`.
+   */
+  private finishRecovery(text: string, rev: number, fate: "included" | "lost", stash: Recovery["stash"]): void {
+    const r = this.recovery!;
+    this.recovery = null;
+    const shownBefore = r.local ? r.local.apply(r.outstanding.op.apply(r.oldText)) : r.outstanding.op.apply(r.oldText);
+    let base: string;
+    let work: TextOperation | null;
+    let edits: number;
+    if (fate === "included") {
+      base = r.outstanding.op.apply(r.oldText);
+      work = r.local;
+      edits = r.localEdits;
+    } else {
+      base = r.oldText;
+      work = r.local ? r.outstanding.op.compose(r.local) : r.outstanding.op;
+      edits = r.outstanding.edits + r.localEdits;
+    }
+    const merged = work ? TextOperation.transform(work, diffOp(base, text))[0] : null;
+    const client = new OtClient(this, this.connection.clientId, rev, text, r.outstanding.seq + 1);
+    this.client = client;
+    const target = merged ? merged.apply(text) : text;
+    this.editor?.applyRemote(diffOp(shownBefore, target));
+    if (merged && !merged.isNoop()) client.applyLocal(merged, edits);
+    for (const entry of stash) if (entry.rev > client.rev) client.applyServer(entry.rev, entry.op, entry.clientId, entry.seq);
+    this.persist();
+    this.pushCursors();
+    this.emit();
+  }
+
+  // ---- presence ----
+
+  private schedulePresence(): void {
+    if (this.presenceTimer !== null) return;
+    const wait = Math.max(0, this.lastPresenceAt + this.presenceThrottleMs - Date.now());
+    this.presenceTimer = setTimeout(() => {
+      this.presenceTimer = null;
+      this.sendPresenceNow();
+    }, wait);
+  }
+
+  private sendPresenceNow(): void {
+    const client = this.client;
+    if (!this.joined || !client || this.recovery || !this.localSelection) return;
+    // Presence positions are in the server's text at our revision: map the selection back through our pending ops.
+    const pending = client.pending();
+    const toServer = (pos: number) => {
+      const p = Math.min(pos, pending ? pending.targetLength : client.serverText.length);
+      return pending ? pending.invert(client.serverText).transformPosition(p) : p;
+    };
+    this.lastPresenceAt = Date.now();
+    this.connection.send({
+      type: "presence", doc: this.doc, rev: client.rev,
+      anchor: toServer(this.localSelection.anchor), head: toServer(this.localSelection.head),
+    });
+  }
+
+  /** Remote cursors in editor coordinates. */
+  cursors(): RemoteCursor[] {
+    const client = this.client;
+    if (!client || this.recovery) return [];
+    return this.presence.inLocalText(client.rev, client.pending(), client.localText().length);
+  }
+
+  private pushCursors(): void {
+    this.editor?.setCursors(this.cursors());
+  }
+
+  private persist(): void {
+    if (this.saveQueued || !this.store) return;
+    this.saveQueued = true;
+    // One write per tick, however many changes it held; synchronous enough that a reload cannot slip between.
+    queueMicrotask(() => {
+      this.saveQueued = false;
+      if (!this.client) return;
+      if (this.recovery) {
+        const r = this.recovery;
+        this.store!.save(this.doc, this.connection.clientId, {
+          rev: r.oldRev, serverText: r.oldText, nextSeq: r.outstanding.seq + 1,
+          outstanding: { op: r.outstanding.op.toJSON(), seq: r.outstanding.seq, edits: r.outstanding.edits },
+          buffer: r.local ? { op: r.local.toJSON(), edits: r.localEdits } : null,
+        });
+      } else this.store!.save(this.doc, this.connection.clientId, this.client.snapshot());
+    });
+  }
+
+  private emit(): void {
+    const info = this.statusInfo();
+    for (const listener of [...this.listeners]) listener(info);
+  }
+}

@@ -1,0 +1,100 @@
+/** collab.v1 frame types (docs/protocol.md). Operations travel in wire form (OpComponent[]). */
+import type { OpComponent } from "./textOperation";
+
+export const SUBPROTOCOL = "collab.v1";
+
+/** Close codes after which the client reconnects and resumes (docs/protocol.md, section 6). */
+export const CLOSE_SERVER_SHUTDOWN = 1001;
+export const CLOSE_QUEUE_OVERFLOW = 4409;
+
+export interface UserInfo {
+  name?: string;
+  color?: string;
+}
+
+export type ClientFrame =
+  | { type: "hello"; clientId: string; user?: UserInfo }
+  | { type: "join"; doc: string; rev?: number; readOnly?: boolean }
+  | { type: "op"; doc: string; rev: number; seq: number; op: OpComponent[] }
+  | { type: "presence"; doc: string; rev: number; anchor: number; head: number }
+  | { type: "leave"; doc: string }
+  | { type: "ping"; t?: number | string };
+
+export interface CommittedOp {
+  rev: number;
+  op: OpComponent[];
+  clientId: string;
+  seq: number;
+}
+
+export interface WelcomeFrame {
+  type: "welcome";
+  sessionId: string;
+  heartbeatMs: number;
+  maxMessageBytes: number;
+}
+
+export interface JoinedFrame {
+  type: "joined";
+  doc: string;
+  rev: number;
+  /** Full-text form. */
+  text?: string;
+  /** Catch-up form: the ops after `since`, one per revision. */
+  since?: number;
+  ops?: CommittedOp[];
+}
+
+export interface AckFrame {
+  type: "ack";
+  doc: string;
+  seq: number;
+  rev: number;
+}
+
+export interface OpFrame extends CommittedOp {
+  type: "op";
+  doc: string;
+}
+
+export interface PresenceFrame {
+  type: "presence";
+  doc: string;
+  sessionId: string;
+  clientId?: string;
+  user?: UserInfo | null;
+  rev?: number;
+  anchor?: number;
+  head?: number;
+  left?: boolean;
+}
+
+export type ErrorCode =
+  | "bad_json" | "unknown_type" | "bad_request" | "bad_op" | "stale_rev" | "not_joined"
+  | "too_large" | "rate_limited" | "forbidden" | "internal";
+
+export interface ErrorFrame {
+  type: "error";
+  code: ErrorCode | string;
+  message: string;
+  doc?: string;
+  seq?: number;
+  fatal?: boolean;
+  retryAfterMs?: number;
+}
+
+export type ServerFrame =
+  | WelcomeFrame
+  | JoinedFrame
+  | AckFrame
+  | OpFrame
+  | PresenceFrame
+  | ErrorFrame
+  | { type: "left"; doc: string }
+  | { type: "pong"; t?: number | string };
+
+/** Document ids the server accepts: 1–128 of [A-Za-z0-9._-]. */
+export const isValidDocId = (doc: string): boolean => /^[A-Za-z0-9._-]{1,128}$/.test(doc);
+
+/** Client ids the server accepts: 1–64 of [A-Za-z0-9_-]. */
+export const isValidClientId = (id: string): boolean => /^[A-Za-z0-9_-]{1,64}$/.test(id);
