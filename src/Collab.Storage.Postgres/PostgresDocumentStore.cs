@@ -1,0 +1,285 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Collab.Storage.Postgres;
+
+/// <summary>
+/// The cluster document store: the op log and snapshots in PostgreSQL, shared by every silo. Each append is one statement
+/// (one round trip, one commit) fenced by the stored revision and the (doc, rev) primary key; concurrent commits of
+/// different documents share WAL flushes inside PostgreSQL. The schema is created and migrated on first use.
+/// </summary>
+public sealed class PostgresDocumentStore : IDocumentStore, IAsyncDisposable
+{
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private readonly NpgsqlDataSource dataSource;
+    private readonly PostgresStatements sql;
+    private readonly ILogger logger;
+    private readonly Lock initializationLock = new();
+    private Task<int>? initialization;
+    private int disposed;
+
+    /// <summary>Creates the store from validated options; fails fast (naming the setting) when they are invalid. Connects on first use.</summary>
+    public PostgresDocumentStore(IOptions<PostgresDocumentStoreOptions> options, ILogger<PostgresDocumentStore> logger)
+        : this(Validated(options), logger, npgsqlLoggerFactory: null)
+    {
+    }
+
+    /// <summary>Creates the store without dependency injection (tools, tests).</summary>
+    public PostgresDocumentStore(PostgresDocumentStoreOptions options, ILogger<PostgresDocumentStore>? logger = null)
+        : this(Validated(Options.Create(options ?? throw new ArgumentNullException(nameof(options)))),
+            logger ?? NullLogger<PostgresDocumentStore>.Instance, npgsqlLoggerFactory: null)
+    {
+    }
+
+    /// <summary>Tests pass a logger factory for Npgsql's own events (it logs every executed command).</summary>
+    internal PostgresDocumentStore(PostgresDocumentStoreOptions options, ILogger logger, ILoggerFactory? npgsqlLoggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(logger);
+        Validated(Options.Create(options));
+        this.logger = logger;
+        Schema = options.Schema;
+        sql = new PostgresStatements(Schema);
+        var builder = new NpgsqlDataSourceBuilder(options.PostgresConnectionString);
+        builder.ConnectionStringBuilder.ApplicationName ??= "Collab";
+        if (npgsqlLoggerFactory is not null)
+        {
+            builder.UseLoggerFactory(npgsqlLoggerFactory);
+        }
+
+        dataSource = builder.Build();
+    }
+
+    /// <summary>The schema holding the store's tables.</summary>
+    public string Schema { get; }
+
+    /// <summary>
+    /// Connects and creates or migrates the schema; safe to call any number of times and from any number of processes at once.
+    /// Every other method does this on first use; a host calls it at start-up to fail fast. A failed attempt is retried by the next call.
+    /// </summary>
+    public async Task InitializeAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        Task<int> attempt;
+        lock (initializationLock)
+        {
+            if (initialization is null || initialization.IsFaulted || initialization.IsCanceled)
+            {
+                // Not tied to one caller's token: callers share the attempt, and each stops waiting on its own token.
+                initialization = Task.Run(() => InitializeCoreAsync(CancellationToken.None), CancellationToken.None);
+            }
+
+            attempt = initialization;
+        }
+
+        await attempt.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task AppendAsync(string documentId, IReadOnlyList<StoredOp> ops, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(documentId);
+        ArgumentNullException.ThrowIfNull(ops);
+        var count = ops.Count;
+        if (count == 0)
+        {
+            throw new ArgumentException("An append needs at least one op.", nameof(ops));
+        }
+
+        var revs = new long[count];
+        var clientIds = new string[count];
+        var seqs = new long[count];
+        var texts = new string[count];
+        for (var i = 0; i < count; i++)
+        {
+            var op = ops[i] ?? throw new ArgumentException($"Op {i} is null.", nameof(ops));
+            if (op.Rev != ops[0].Rev + i)
+            {
+                throw new ArgumentException(
+                    $"Ops must have consecutive revisions: op {i} has revision {op.Rev}, expected {ops[0].Rev + i}.", nameof(ops));
+            }
+
+            if (op.ClientId is null || op.Op is null)
+            {
+                throw new ArgumentException($"Op {i} (revision {op.Rev}) lacks a client id or op text.", nameof(ops));
+            }
+
+            (revs[i], clientIds[i], seqs[i], texts[i]) = (op.Rev, op.ClientId, op.Seq, op.Op);
+        }
+
+        if (revs[0] < 1)
+        {
+            throw new ArgumentException($"Revisions start at 1; the first op has revision {revs[0]}.", nameof(ops));
+        }
+
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var expected = revs[0] - 1;
+        long stored;
+        try
+        {
+            await using var command = dataSource.CreateCommand(sql.Append);
+            command.Parameters.Add(new NpgsqlParameter { Value = documentId, NpgsqlDbType = NpgsqlDbType.Text });
+            command.Parameters.Add(new NpgsqlParameter { Value = revs, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+            command.Parameters.Add(new NpgsqlParameter { Value = clientIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            command.Parameters.Add(new NpgsqlParameter { Value = seqs, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+            command.Parameters.Add(new NpgsqlParameter { Value = texts, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var inserted = reader.GetInt64(0);
+            stored = reader.GetInt64(1);
+            if (inserted == count)
+            {
+                return;
+            }
+        }
+        catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            // Another writer passed the same check at the same time and committed first: the primary key fenced it.
+            stored = await HeadRevAsync(documentId, cancellationToken).ConfigureAwait(false);
+        }
+
+        PostgresStoreLog.LogAppendConflict(logger, documentId, expected, stored);
+        throw new RevisionConflictException(documentId, expected, stored);
+    }
+
+    /// <inheritdoc />
+    public async Task SaveSnapshotAsync(string documentId, DocumentSnapshot snapshot, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(documentId);
+        ArgumentNullException.ThrowIfNull(snapshot);
+        ArgumentNullException.ThrowIfNull(snapshot.Text, nameof(snapshot));
+        ArgumentNullException.ThrowIfNull(snapshot.Clients, nameof(snapshot));
+        ArgumentOutOfRangeException.ThrowIfNegative(snapshot.Rev, nameof(snapshot));
+        byte[] text;
+        try
+        {
+            text = StrictUtf8.GetBytes(snapshot.Text);
+        }
+        catch (EncoderFallbackException exception)
+        {
+            throw new ArgumentException("The snapshot text contains a lone surrogate and cannot be stored as UTF-8.", nameof(snapshot), exception);
+        }
+
+        var clients = ClientMarksJson.Serialize(snapshot.Clients);
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = dataSource.CreateCommand(sql.UpsertSnapshot);
+        command.Parameters.Add(new NpgsqlParameter { Value = documentId, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = snapshot.Rev, NpgsqlDbType = NpgsqlDbType.Bigint });
+        command.Parameters.Add(new NpgsqlParameter { Value = text, NpgsqlDbType = NpgsqlDbType.Bytea });
+        command.Parameters.Add(new NpgsqlParameter { Value = clients, NpgsqlDbType = NpgsqlDbType.Text });
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<StoredDocument> LoadAsync(string documentId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(documentId);
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = dataSource.CreateCommand(sql.Load);
+        command.Parameters.Add(new NpgsqlParameter { Value = documentId, NpgsqlDbType = NpgsqlDbType.Text });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var snapshot = DocumentSnapshot.Empty;
+        var tail = new List<StoredOp>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (reader.GetInt32(0) == 0)
+            {
+                var text = StrictUtf8.GetString(await reader.GetFieldValueAsync<byte[]>(2, cancellationToken).ConfigureAwait(false));
+                snapshot = new DocumentSnapshot(reader.GetInt64(1), text, ClientMarksJson.Deserialize(reader.GetString(3)));
+            }
+            else
+            {
+                tail.Add(new StoredOp(reader.GetInt64(1), reader.GetString(4), reader.GetInt64(5), reader.GetString(3)));
+            }
+        }
+
+        return new StoredDocument(snapshot, tail);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<StoredOp>> ReadOpsAsync(
+        string documentId, long afterRev, int maxCount, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(documentId);
+        ArgumentOutOfRangeException.ThrowIfNegative(afterRev);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = dataSource.CreateCommand(sql.ReadOps);
+        command.Parameters.Add(new NpgsqlParameter { Value = documentId, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = afterRev, NpgsqlDbType = NpgsqlDbType.Bigint });
+        command.Parameters.Add(new NpgsqlParameter { Value = (long)maxCount, NpgsqlDbType = NpgsqlDbType.Bigint });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var ops = new List<StoredOp>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            ops.Add(new StoredOp(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3)));
+        }
+
+        return ops;
+    }
+
+    /// <inheritdoc />
+    public async Task PingAsync(CancellationToken cancellationToken = default)
+    {
+        // Ready means migrated too: a schema this build cannot use keeps /readyz failing with the reason.
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = dataSource.CreateCommand(PostgresStatements.Ping);
+        await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Closes the store's connections; later calls throw <see cref="ObjectDisposedException"/>.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await dataSource.DisposeAsync().ConfigureAwait(false);
+        PostgresStoreLog.LogStoreClosed(logger, Schema);
+    }
+
+    private async Task<int> InitializeCoreAsync(CancellationToken cancellationToken)
+    {
+        var version = await PostgresSchema.MigrateAsync(dataSource, Schema, logger, cancellationToken).ConfigureAwait(false);
+        await using (var command = dataSource.CreateCommand("SHOW synchronous_commit;"))
+        {
+            // 'local' and stronger make a commit durable on this server before it returns; only 'off' may lose acked edits.
+            var setting = (string?)await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            if (setting == "off")
+            {
+                PostgresStoreLog.LogWeakDurability(logger, setting);
+            }
+        }
+
+        var connection = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString);
+        PostgresStoreLog.LogStoreReady(logger, connection.Host, connection.Database, Schema, version);
+        return version;
+    }
+
+    private async Task<long> HeadRevAsync(string documentId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(sql.HeadRev);
+        command.Parameters.Add(new NpgsqlParameter { Value = documentId, NpgsqlDbType = NpgsqlDbType.Text });
+        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+
+    private static PostgresDocumentStoreOptions Validated(IOptions<PostgresDocumentStoreOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var settings = options.Value;
+        var validation = new PostgresDocumentStoreOptionsValidator().Validate(Options.DefaultName, settings);
+        if (validation.Failed)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(PostgresDocumentStoreOptions), validation.Failures);
+        }
+
+        return settings;
+    }
+}
