@@ -38,8 +38,8 @@ public sealed class CollabServer : IAsyncDisposable
             "--contentRoot", Path.Combine(RepoRoot, "src", "Collab.Web"),
             "--environment", "Production",
             "--Collab:Storage:DataPath", dataPath,
-            "--Collab:Silo:SiloPort", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--Collab:Silo:ClusterId", "test-" + Guid.NewGuid().ToString("N"),
+            "--Collab:Cluster:SiloPort", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--Collab:Cluster:ClusterId", "test-" + Guid.NewGuid().ToString("N"),
             "--Logging:LogLevel:Default", "Warning",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) args.AddRange(["--" + key, value]);

@@ -23,7 +23,7 @@ public sealed class ConfigurationTests
     [Fact]
     public void An_invalid_silo_port_fails_before_anything_starts()
     {
-        var error = Assert.Throws<OptionsValidationException>(() => Collab.Web.Hosting.CollabApp.Build(["--Collab:Silo:SiloPort", "70000"]));
-        Assert.Contains("Collab:Silo:SiloPort", error.Message, StringComparison.Ordinal);
+        var error = Assert.Throws<OptionsValidationException>(() => Collab.Web.Hosting.CollabApp.Build(["--Collab:Cluster:SiloPort", "70000"]));
+        Assert.Contains("Collab:Cluster:SiloPort", error.Message, StringComparison.Ordinal);
     }
 }

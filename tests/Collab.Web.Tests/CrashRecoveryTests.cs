@@ -237,8 +237,8 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
                 "--contentRoot", bin,
                 "--urls", $"http://127.0.0.1:{port}",
                 "--Collab:Storage:DataPath", dataPath,
-                "--Collab:Silo:SiloPort", CollabServer.FreePort().ToString(CultureInfo.InvariantCulture),
-                "--Collab:Silo:ClusterId", "crash-" + Guid.NewGuid().ToString("N"),
+                "--Collab:Cluster:SiloPort", CollabServer.FreePort().ToString(CultureInfo.InvariantCulture),
+                "--Collab:Cluster:ClusterId", "crash-" + Guid.NewGuid().ToString("N"),
                 // Snapshots every 100 ops, so the restart loads a snapshot plus a tail of the log.
                 "--Collab:Documents:SnapshotEvery", "100",
                 "--Collab:Documents:MaxCatchUpOps", "1000000",

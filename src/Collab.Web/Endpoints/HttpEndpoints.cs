@@ -1,10 +1,9 @@
 using Collab.Contracts;
-using Collab.Storage;
 using Collab.Web.Protocol;
 
 namespace Collab.Web.Endpoints;
 
-/// <summary>The HTTP surface besides the WebSocket: document reads and health probes.</summary>
+/// <summary>The HTTP surface besides the WebSocket and the health probes: document reads.</summary>
 internal static class HttpEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
@@ -23,25 +22,6 @@ internal static class HttpEndpoints
                 // The document is moving to a new activation (or its silo is unreachable): a retry will succeed.
                 return Results.Problem(statusCode: 503, title: "document unavailable", detail: "the document is moving; retry shortly",
                     extensions: new Dictionary<string, object?> { ["retryAfterMs"] = 500 });
-            }
-        });
-
-        app.MapGet("/healthz", () => Results.Text("ok\n"));
-
-        app.MapGet("/readyz", async (IGrainFactory grains, IServiceProvider services, CancellationToken cancellationToken) =>
-        {
-            try
-            {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(TimeSpan.FromSeconds(5));
-                var hosts = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).WaitAsync(timeout.Token);
-                if (hosts.Count == 0) return Results.Text("not ready: no active silo\n", statusCode: 503);
-                if (services.GetService<IDocumentStore>() is { } store) await store.PingAsync(timeout.Token);
-                return Results.Text($"ready: {hosts.Count} silo(s), store reachable\n");
-            }
-            catch (Exception e)
-            {
-                return Results.Text($"not ready: {e.GetType().Name}: {e.Message}\n", statusCode: 503);
             }
         });
     }

@@ -52,6 +52,12 @@ internal sealed partial class DocumentFeed
     /// <summary>Renews the subscription and catches up if a notification was missed.</summary>
     public void PostRenew() => inbox.Writer.TryWrite(RenewItem.Instance);
 
+    /// <summary>
+    /// Acknowledges a resent op committed earlier at <paramref name="rev"/>: at once if the session was already sent that
+    /// revision (or joined after it), otherwise the revision's delivery in stream order is the ack.
+    /// </summary>
+    public void AckDuplicate(SessionDocument member, long seq, long rev) => inbox.Writer.TryWrite(new DuplicateItem(member, seq, rev));
+
     /// <summary>Makes sure revision <paramref name="rev"/> reaches the sessions even if its notification is lost.</summary>
     public void EnsureRev(long rev) => inbox.Writer.TryWrite(new EnsureItem(rev, Final: false));
 
@@ -136,6 +142,10 @@ internal sealed partial class DocumentFeed
             case PresenceItem presence:
                 PublishPresence(presence);
                 break;
+            case DuplicateItem duplicate:
+                if (duplicate.Rev <= duplicate.Member.Rev) duplicate.Member.Session.Enqueue(Frames.Ack(DocumentId, duplicate.Seq, duplicate.Rev));
+                else if (duplicate.Rev > lastRev) await CatchUpAsync(duplicate.Rev);
+                break;
             case EnsureItem ensure when ensure.Rev > lastRev:
                 if (ensure.Final) await CatchUpAsync(ensure.Rev);
                 else _ = RetryLaterAsync(ensure with { Final = true });
@@ -162,7 +172,7 @@ internal sealed partial class DocumentFeed
         // Fetch what the joiner missed before queueing anything, so a failed fetch never leaves it half joined.
         var missed = lastRev > join.Rev ? await MissedSinceAsync(join.Rev) : [];
 
-        member.JoinRev = member.Rev = join.Rev;
+        member.Rev = join.Rev;
         if (!member.Session.Enqueue(Frames.Joined(DocumentId, join)))
         {
             attach.Done.TrySetResult();
@@ -239,6 +249,7 @@ internal sealed partial class DocumentFeed
     private sealed record DetachItem(SessionDocument Member, TaskCompletionSource Done);
     private sealed record PresenceItem(PresenceState? Presence, string? LeftSessionId);
     private sealed record EnsureItem(long Rev, bool Final);
+    private sealed record DuplicateItem(SessionDocument Member, long Seq, long Rev);
     private sealed class RenewItem
     {
         public static readonly RenewItem Instance = new();

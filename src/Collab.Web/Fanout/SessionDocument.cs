@@ -12,9 +12,6 @@ internal sealed class SessionDocument(Session session, string documentId, Docume
     /// <summary>Joined with <c>readOnly</c>: ops are refused with <c>forbidden</c>.</summary>
     public bool ReadOnly { get; init; }
 
-    /// <summary>The revision in the session's <c>joined</c> frame; revisions up to it were covered by <c>joined</c>.</summary>
-    public long JoinRev { get; set; } = -1;
-
-    /// <summary>The last revision sent to the session (as <c>joined</c>, <c>op</c> or <c>ack</c>). Only the feed loop writes it.</summary>
+    /// <summary>The last revision sent to the session (as <c>joined</c>, <c>op</c> or <c>ack</c>). Only the feed loop reads and writes it.</summary>
     public long Rev { get; set; } = -1;
 }

@@ -161,12 +161,8 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
             case SubmitStatus.Committed:
                 member.Feed.EnsureRev(result.Rev);
                 break;
-            case SubmitStatus.Duplicate when result.Rev <= member.JoinRev:
-                // Committed before this session joined, so its feed will not send it: acknowledge here.
-                Reply(Frames.Ack(doc, seq, result.Rev));
-                break;
             case SubmitStatus.Duplicate:
-                member.Feed.EnsureRev(result.Rev);
+                member.Feed.AckDuplicate(member, seq, result.Rev);
                 break;
             case SubmitStatus.BadOp:
                 Reply(Frames.Error(ErrorCodes.BadOp, result.Message ?? "invalid op", doc, seq));

@@ -1,0 +1,29 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Collab.Hosting;
+
+/// <summary>Binds an options class from its section and validates it at start, failing with a message that names the key.</summary>
+public static class ValidatedOptions
+{
+    public static void Add<T>(IServiceCollection services, string section, Func<T, string?> validate) where T : class
+    {
+        services.AddOptions<T>().BindConfiguration(section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<T>>(new Described<T>(validate));
+    }
+
+    /// <summary>Reads and validates options now, for settings needed while the host is being built.</summary>
+    public static T Read<T>(IConfiguration configuration, string section, Func<T, string?> validate) where T : class, new()
+    {
+        var options = configuration.GetSection(section).Get<T>() ?? new T();
+        if (validate(options) is { } error) throw new OptionsValidationException(section, typeof(T), [error]);
+        return options;
+    }
+
+    private sealed class Described<T>(Func<T, string?> validate) : IValidateOptions<T> where T : class
+    {
+        public ValidateOptionsResult Validate(string? name, T options) =>
+            validate(options) is { } error ? ValidateOptionsResult.Fail(error) : ValidateOptionsResult.Success;
+    }
+}
