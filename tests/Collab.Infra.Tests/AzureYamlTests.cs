@@ -1,0 +1,117 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Json.Schema;
+using Xunit.Abstractions;
+
+namespace Collab.Infra.Tests;
+
+/// <summary>azure.yaml is valid for azd (its published JSON schema) and points at the right project and infra.</summary>
+public sealed class AzureYamlTests(ITestOutputHelper output)
+{
+    private static readonly Lazy<JsonSchema> Schema = new(() => JsonSchema.FromText(File.ReadAllText(RepoPaths.AzureYamlSchema)));
+
+    private static JsonNode AzureYaml => YamlJson.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "azure.yaml")))
+        ?? throw new InvalidOperationException("azure.yaml is empty.");
+
+    [Fact]
+    public void Azure_yaml_matches_azds_published_schema()
+    {
+        var result = Evaluate(AzureYaml);
+        Assert.True(result.IsValid, Describe(result));
+    }
+
+    [Fact]
+    public void The_schema_check_rejects_an_azure_yaml_that_azd_would_refuse()
+    {
+        // Without a host azd cannot deploy a service; a validator that let this through would prove nothing.
+        var noHost = AzureYaml.DeepClone();
+        noHost["services"]!["web"]!.AsObject().Remove("host");
+        Assert.False(Evaluate(noHost).IsValid);
+
+        var badName = AzureYaml.DeepClone();
+        badName["name"] = "Collab_App";
+        Assert.False(Evaluate(badName).IsValid);
+    }
+
+    [Fact]
+    public void The_web_service_deploys_the_web_project_to_app_service()
+    {
+        var web = AzureYaml["services"]!["web"]!;
+        Assert.Equal("appservice", (string?)web["host"]);
+        Assert.Equal("dotnet", (string?)web["language"]);
+        var project = Path.GetFullPath(Path.Combine(RepoPaths.Root, (string)web["project"]!));
+        Assert.True(File.Exists(Path.Combine(project, "Collab.Web.csproj")), $"{project} holds no Collab.Web.csproj.");
+    }
+
+    [Fact]
+    public void Infra_is_bicep_in_the_infra_folder()
+    {
+        var infra = AzureYaml["infra"]!;
+        Assert.Equal("bicep", (string?)infra["provider"]);
+        Assert.Equal("infra", (string?)infra["path"]);
+        Assert.True(File.Exists(Path.Combine(RepoPaths.Root, (string)infra["path"]!, $"{(string?)infra["module"] ?? "main"}.bicep")));
+    }
+
+    [Fact]
+    public void Parameters_file_maps_azds_variables_onto_main_bicep()
+    {
+        using var file = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepoPaths.Infra, "main.parameters.json")));
+        var parameters = file.RootElement.GetProperty("parameters");
+        Assert.Equal("${AZURE_ENV_NAME}", parameters.GetProperty("environmentName").GetProperty("value").GetString());
+        Assert.Equal("${AZURE_LOCATION}", parameters.GetProperty("location").GetProperty("value").GetString());
+        Assert.Equal("${AZURE_PRINCIPAL_ID}", parameters.GetProperty("principalId").GetProperty("value").GetString());
+
+        var declared = ParametersOfMainBicep();
+        foreach (var parameter in parameters.EnumerateObject())
+        {
+            Assert.True(declared.ContainsKey(parameter.Name), $"main.parameters.json sets '{parameter.Name}', which main.bicep does not declare.");
+        }
+
+        foreach (var (name, hasDefault) in declared)
+        {
+            Assert.True(hasDefault || parameters.TryGetProperty(name, out _), $"main.bicep parameter '{name}' has no default and no value in main.parameters.json.");
+        }
+    }
+
+    [Fact]
+    public void The_health_check_path_is_one_the_app_serves()
+    {
+        // Anywhere under src/: the health endpoints may live in a hosting library shared by the web and silo hosts.
+        var sources = Directory.EnumerateFiles(Path.Combine(RepoPaths.Root, "src"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal));
+        Assert.Contains(sources, f => File.ReadAllText(f).Contains("\"/readyz\"", StringComparison.Ordinal));
+    }
+
+    private static Dictionary<string, bool> ParametersOfMainBicep()
+    {
+        // Declared parameters and whether they have a default, read from main.bicep's `param name type [= default]` lines.
+        var result = new Dictionary<string, bool>(StringComparer.Ordinal);
+        foreach (var line in File.ReadLines(Path.Combine(RepoPaths.Infra, "main.bicep")))
+        {
+            if (line.StartsWith("param ", StringComparison.Ordinal))
+            {
+                var parts = line.Split(' ', 3, StringSplitOptions.RemoveEmptyEntries);
+                result[parts[1]] = line.Contains(" = ", StringComparison.Ordinal);
+            }
+        }
+
+        return result;
+    }
+
+    private static EvaluationResults Evaluate(JsonNode document) =>
+        Schema.Value.Evaluate(JsonSerializer.SerializeToElement(document), new EvaluationOptions { OutputFormat = OutputFormat.List });
+
+    private string Describe(EvaluationResults result)
+    {
+        var errors = (result.Details ?? [])
+            .Where(d => d.Errors is { Count: > 0 })
+            .SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation} ({d.EvaluationPath}): {e.Key}: {e.Value}"))
+            .ToList();
+        foreach (var error in errors)
+        {
+            output.WriteLine(error);
+        }
+
+        return $"azure.yaml does not match {RepoPaths.AzureYamlSchema}:{Environment.NewLine}{string.Join(Environment.NewLine, errors)}";
+    }
+}

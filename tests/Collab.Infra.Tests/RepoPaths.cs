@@ -1,0 +1,64 @@
+using System.Reflection;
+
+namespace Collab.Infra.Tests;
+
+/// <summary>Where the repository, its infra, the Bicep CLI and the shared azd schema are on this machine.</summary>
+internal static class RepoPaths
+{
+    private const string SchemaRelativePath = "shared/data/azure.yaml.schema.json";
+
+    /// <summary>The repository root: the nearest folder above the test binaries that holds Collab.sln.</summary>
+    public static string Root { get; } = FindRoot();
+
+    /// <summary>The infra/ folder azure.yaml points at.</summary>
+    public static string Infra => Path.Combine(Root, "infra");
+
+    /// <summary>azd's published schema for azure.yaml, read from the shared/ folder beside the repository.</summary>
+    public static string AzureYamlSchema => FindSchema();
+
+    /// <summary>
+    /// The Bicep CLI restored by the PackageDownload in the project file; the path is baked in at build time because
+    /// only MSBuild knows the NuGet packages folder.
+    /// </summary>
+    public static string Bicep { get; } = typeof(RepoPaths).Assembly
+        .GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "BicepPath").Value
+        ?? throw new InvalidOperationException("The BicepPath assembly metadata is missing from the test project.");
+
+    /// <summary>Every .bicep file under infra/, relative to infra/.</summary>
+    public static IEnumerable<string> BicepFiles() =>
+        Directory.EnumerateFiles(Infra, "*.bicep", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(Infra, f).Replace('\\', '/'))
+            .Order(StringComparer.Ordinal);
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Collab.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"No Collab.sln above {AppContext.BaseDirectory}.");
+    }
+
+    private static string FindSchema()
+    {
+        // The schema is reference data kept outside the repository (never copied in): look in every folder from the
+        // repository root up, so a clone with shared/ beside it finds it as well as the usual working tree.
+        for (var dir = new DirectoryInfo(Root); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, SchemaRelativePath);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new FileNotFoundException(
+            $"azd's azure.yaml schema was not found: looked for '{SchemaRelativePath}' in {Root} and every folder above it. " +
+            "CI and developers keep the shared/ folder beside the repository clone; it is not part of the repository.");
+    }
+}
