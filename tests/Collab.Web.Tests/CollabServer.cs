@@ -1,10 +1,10 @@
-using System.Net;
-using System.Net.Sockets;
 using Collab.Web.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
+
+using Collab.Testing;
 
 namespace Collab.Web.Tests;
 
@@ -35,7 +35,7 @@ public sealed class CollabServer : IAsyncDisposable
         var args = new List<string>
         {
             "--urls", "http://127.0.0.1:0",
-            "--contentRoot", Path.Combine(RepoRoot, "src", "Collab.Web"),
+            "--contentRoot", Path.Combine(RepoPaths.Root, "src", "Collab.Web"),
             "--environment", "Production",
             "--Collab:Storage:DataPath", dataPath,
             "--Collab:Cluster:SiloPort", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -54,22 +54,7 @@ public sealed class CollabServer : IAsyncDisposable
     public Task<TestClient> ConnectAsync(string? clientId = null, string? name = null) =>
         TestClient.ConnectAsync(WebSocketUri, clientId ?? "c" + Guid.NewGuid().ToString("N")[..12], name);
 
-    /// <summary>The folder holding Collab.sln.</summary>
-    public static string RepoRoot { get; } = FindRepoRoot();
-
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Collab.sln"))) return dir.FullName;
-        throw new InvalidOperationException("Collab.sln not found above " + AppContext.BaseDirectory);
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreePort() => RepoPaths.FreePort();
 
     public async ValueTask DisposeAsync()
     {

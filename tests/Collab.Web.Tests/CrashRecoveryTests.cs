@@ -9,6 +9,8 @@ using Collab.Ot;
 using Xunit;
 using Xunit.Abstractions;
 
+using Collab.Testing;
+
 namespace Collab.Web.Tests;
 
 /// <summary>
@@ -28,10 +30,10 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
         var dataPath = Path.Combine(Path.GetTempPath(), "collab-crash-tests", Guid.NewGuid().ToString("N"));
         var acked = new ConcurrentDictionary<string, long>(StringComparer.Ordinal); // token → rev of its ack
         var connections = new List<OtConnection>();
-        ServerProcess? first = null, second = null;
+        HostProcess? first = null, second = null;
         try
         {
-            first = await ServerProcess.StartAsync(dataPath, output);
+            first = await StartServerAsync(dataPath);
             output.WriteLine($"first start: ready after {first.TimeToReady.TotalMilliseconds:F0} ms");
 
             var models = new OtClientModel[Clients];
@@ -62,7 +64,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
             Assert.True(ackedBeforeKill.Count > 20, $"too few ops were acked before the kill ({ackedBeforeKill.Count}) for the test to mean anything");
             Assert.True(inFlight > 0, "no op was in flight when the server was killed");
 
-            second = await ServerProcess.StartAsync(dataPath, output);
+            second = await StartServerAsync(dataPath);
             output.WriteLine($"restart: ready after {second.TimeToReady.TotalMilliseconds:F0} ms from process start ({killedAt.ElapsedMilliseconds} ms after the kill)");
 
             // 1. Every acked token is there exactly once, nothing is torn, the revision did not go back.
@@ -166,7 +168,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
         }
     }
 
-    private async Task AssertLogReplaysToTextAsync(ServerProcess server, string text, long rev)
+    private async Task AssertLogReplaysToTextAsync(HostProcess server, string text, long rev)
     {
         await using var fresh = await TestClient.ConnectAsync(server.WebSocketUri, "auditor");
         var joined = await fresh.JoinAsync(Doc, rev: 0);
@@ -200,146 +202,14 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
 
     private static string Excerpt(string s) => s.Length <= 300 ? s : s[..300] + $"... ({s.Length} chars)";
 
-    /// <summary>src/Collab.Web's build output run as a child process: <c>dotnet Collab.Web.dll --urls ... </c>.</summary>
-    private sealed class ServerProcess : IDisposable
-    {
-        private readonly Process process;
-        private readonly StringBuilder log = new();
-
-        private ServerProcess(Process process, Uri baseUri)
-        {
-            this.process = process;
-            BaseUri = baseUri;
-        }
-
-        public Uri BaseUri { get; }
-
-        public Uri WebSocketUri => new($"ws://{BaseUri.Authority}/ws");
-
-        public TimeSpan TimeToReady { get; private set; }
-
-        public HttpClient Http() => new() { BaseAddress = BaseUri, Timeout = TimeSpan.FromSeconds(10) };
-
-        public static async Task<ServerProcess> StartAsync(string dataPath, ITestOutputHelper output)
-        {
-            var bin = WebBuildOutput();
-            var port = CollabServer.FreePort();
-            var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
-            {
-                WorkingDirectory = bin,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            string[] args =
-            [
-                Path.Combine(bin, "Collab.Web.dll"),
-                "--contentRoot", bin,
-                "--urls", $"http://127.0.0.1:{port}",
-                "--Collab:Storage:DataPath", dataPath,
-                "--Collab:Cluster:SiloPort", CollabServer.FreePort().ToString(CultureInfo.InvariantCulture),
-                "--Collab:Cluster:ClusterId", "crash-" + Guid.NewGuid().ToString("N"),
-                // Snapshots every 100 ops, so the restart loads a snapshot plus a tail of the log.
-                "--Collab:Documents:SnapshotEvery", "100",
-                "--Collab:Documents:MaxCatchUpOps", "1000000",
-                "--Logging:LogLevel:Default", "Warning",
-            ];
-            foreach (var a in args) info.ArgumentList.Add(a);
-
-            var stopwatch = Stopwatch.StartNew();
-            var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the server process");
-            var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}"));
-            process.OutputDataReceived += (_, e) => server.Append(e.Data);
-            process.ErrorDataReceived += (_, e) => server.Append(e.Data);
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            try
-            {
-                await server.WaitReadyAsync(TimeSpan.FromSeconds(30));
-            }
-            catch
-            {
-                output.WriteLine("server output:\n" + server.Output);
-                server.Dispose();
-                throw;
-            }
-            server.TimeToReady = stopwatch.Elapsed;
-            return server;
-        }
-
-        public string Output
-        {
-            get
-            {
-                lock (log) return log.ToString();
-            }
-        }
-
-        /// <summary>SIGKILL (on Linux) to the server and anything it started.</summary>
-        public void Kill()
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit(10_000);
-        }
-
-        private void Append(string? line)
-        {
-            if (line is null) return;
-            lock (log)
-            {
-                if (log.Length < 200_000) log.AppendLine(line);
-            }
-        }
-
-        private async Task WaitReadyAsync(TimeSpan timeout)
-        {
-            using var http = new HttpClient { BaseAddress = BaseUri, Timeout = TimeSpan.FromSeconds(5) };
-            var deadline = DateTime.UtcNow + timeout;
-            string last = "no answer";
-            while (DateTime.UtcNow < deadline)
-            {
-                if (process.HasExited) throw new InvalidOperationException($"the server exited with code {process.ExitCode} before it was ready");
-                try
-                {
-                    using var response = await http.GetAsync(new Uri("/readyz", UriKind.Relative));
-                    if (response.IsSuccessStatusCode) return;
-                    last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
-                }
-                catch (HttpRequestException e)
-                {
-                    last = e.Message;
-                }
-                catch (TaskCanceledException e)
-                {
-                    last = e.Message;
-                }
-                await Task.Delay(50);
-            }
-            throw new TimeoutException($"/readyz did not answer 200 within {timeout}: {last}");
-        }
-
-        private static string WebBuildOutput()
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Collab.sln"))) dir = dir.Parent;
-            if (dir is null) throw new InvalidOperationException($"no Collab.sln above {AppContext.BaseDirectory}");
-            var segments = AppContext.BaseDirectory.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries);
-            var configuration = segments.Contains("Release") ? "Release" : "Debug";
-            var bin = Path.Combine(dir.FullName, "src", "Collab.Web", "bin", configuration, "net10.0");
-            if (!File.Exists(Path.Combine(bin, "Collab.Web.dll"))) throw new InvalidOperationException($"build src/Collab.Web first: {bin}/Collab.Web.dll is missing");
-            return bin;
-        }
-
-        public void Dispose()
-        {
-            try
-            {
-                if (!process.HasExited) Kill();
-            }
-            catch (InvalidOperationException)
-            {
-            }
-            process.Dispose();
-        }
-    }
+    /// <summary>src/Collab.Web's build output as a child process, snapshotting every 100 ops so a restart loads a snapshot plus a log tail.</summary>
+    private static Task<HostProcess> StartServerAsync(string dataPath) => HostProcess.StartAsync("Collab.Web",
+    [
+        "--Collab:Storage:DataPath", dataPath,
+        "--Collab:Cluster:SiloPort", HostProcess.Port(RepoPaths.FreePort()),
+        "--Collab:Cluster:ClusterId", "crash-" + Guid.NewGuid().ToString("N"),
+        "--Collab:Documents:SnapshotEvery", "100",
+        "--Collab:Documents:MaxCatchUpOps", "1000000",
+        "--Logging:LogLevel:Default", "Warning",
+    ]);
 }

@@ -4,6 +4,8 @@ using System.Net.WebSockets;
 using System.Text.Json;
 using Xunit;
 
+using Collab.Testing;
+
 namespace Collab.Web.Tests;
 
 /// <summary>Every row of the collab.v1 table, over real sockets to a real Kestrel + silo + SQLite.</summary>

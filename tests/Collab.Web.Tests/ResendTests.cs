@@ -5,6 +5,8 @@ using Collab.Ot;
 using Xunit;
 using Xunit.Abstractions;
 
+using Collab.Testing;
+
 namespace Collab.Web.Tests;
 
 /// <summary>Exactly-once across resends and reconnects: a resent (clientId, seq) is answered, never applied twice.</summary>

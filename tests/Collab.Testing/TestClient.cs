@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 
-namespace Collab.Web.Tests;
+namespace Collab.Testing;
 
 /// <summary>A raw collab.v1 WebSocket client for tests: sends JSON frames, receives them into a queue to await on.</summary>
 public sealed class TestClient : IAsyncDisposable

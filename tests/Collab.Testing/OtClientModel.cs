@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Collab.Ot;
 
-namespace Collab.Web.Tests;
+namespace Collab.Testing;
 
 /// <summary>
 /// One collab.v1 socket driven by OT client models: serialises writes to the socket and routes every received frame
