@@ -143,6 +143,8 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
         { name: 'SCM_DO_BUILD_DURING_DEPLOYMENT', value: 'false' }
         // Take an instance out of rotation after 2 failed /readyz probes (one per minute) instead of the default 10.
         { name: 'WEBSITE_HEALTHCHECK_MAXPINGFAILURES', value: '2' }
+        // Every instance co-hosts a silo and the front end (no separate Orleans clients).
+        { name: 'Collab__Cluster__Mode', value: 'Embedded' }
         // Orleans membership in Azure Table Storage, reached with the managed identity (no keys exist).
         { name: 'Collab__Cluster__Clustering', value: 'AzureTable' }
         { name: 'Collab__Cluster__AzureTableServiceUri', value: tableServiceUri }

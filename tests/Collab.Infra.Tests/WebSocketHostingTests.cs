@@ -90,6 +90,7 @@ public sealed class WebSocketHostingTests(CompiledTemplate compiled) : IClassFix
     [Fact]
     public void Orleans_membership_is_in_azure_table_storage_reached_with_the_managed_identity()
     {
+        Assert.Equal("Embedded", AppSetting("Collab__Cluster__Mode"));
         Assert.Equal("AzureTable", AppSetting("Collab__Cluster__Clustering"));
         Assert.True(IsOutputOf(AppSetting("Collab__Cluster__AzureTableServiceUri"), "storage", "tableServiceUri"));
         Assert.True(IsOutputOf(AppSetting("AZURE_CLIENT_ID"), "identity", "clientId"));
