@@ -8,7 +8,7 @@ export default defineConfig({
   build: {
     outDir: resolve(import.meta.dirname, "../src/Collab.Web/wwwroot"),
     emptyOutDir: true,
-    sourcemap: true,
+    sourcemap: false,
     rollupOptions: {
       input: {
         index: resolve(import.meta.dirname, "index.html"),
