@@ -64,6 +64,11 @@ public sealed class PostgresDocumentStore : IDocumentStore, IAsyncDisposable
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
+        if (Volatile.Read(ref initialization) is { IsCompletedSuccessfully: true })
+        {
+            return;
+        }
+
         Task<int> attempt;
         lock (initializationLock)
         {

@@ -15,6 +15,7 @@ namespace Collab.Storage.Tests;
 public sealed class PostgresServer : IAsyncLifetime
 {
     private const string Database = "collab_tests";
+    private const string BinariesVariable = "COLLAB_POSTGRES_BIN";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private static readonly bool IsRoot = Environment.UserName == "root";
 
@@ -31,7 +32,7 @@ public sealed class PostgresServer : IAsyncLifetime
     public async Task InitializeAsync()
     {
         binaries = FindBinaries() ?? throw new InvalidOperationException(
-            "PostgreSQL server binaries were not found (looked for /usr/lib/postgresql/*/bin/initdb). "
+            $"PostgreSQL server binaries were not found (looked for initdb in ${BinariesVariable} if set, else /usr/lib/postgresql/*/bin). "
             + "The PostgreSQL store tests start their own server from them: run .ci/postgres.sh (it installs the Debian package "
             + "'postgresql') and run the tests again.");
 
@@ -142,6 +143,12 @@ public sealed class PostgresServer : IAsyncLifetime
 
     private static string? FindBinaries()
     {
+        // An explicit folder (a non-Debian machine, another major version) wins; if it lacks initdb the run fails.
+        if (Environment.GetEnvironmentVariable(BinariesVariable) is { Length: > 0 } configured)
+        {
+            return File.Exists(Path.Combine(configured, "initdb")) ? configured : null;
+        }
+
         if (!Directory.Exists("/usr/lib/postgresql"))
         {
             return null;
