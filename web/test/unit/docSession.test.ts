@@ -1,0 +1,163 @@
+// DocSession over CollabConnection against an in-memory collab.v1 server (SimDocument), with sockets that drop
+// at random: resume with join+rev, own op recognised in joined.ops, resend with the original seq, full-text joins.
+import { describe, expect, it } from "vitest";
+import { CollabConnection } from "../../src/client/connection";
+import { DocSession, type EditorHost } from "../../src/client/docSession";
+import { DocStore, type KeyValueStore } from "../../src/client/persistence";
+import { TextOperation } from "../../src/client/textOperation";
+import { randomEdit, seeded, SimDocument } from "./simServer";
+
+class FakeServer {
+  readonly doc = new SimDocument();
+  readonly sockets = new Set<FakeSocket>();
+  /** When set, `join` with a rev gets the full text (as when the client is too far behind). */
+  fullTextJoins = false;
+  /** Ops received but not yet processed: a drop can lose them, or they commit after the socket is gone. */
+  deliver(socket: FakeSocket, raw: string): void {
+    const f = JSON.parse(raw) as Record<string, unknown>;
+    const reply = (m: object) => socket.fromServer(JSON.stringify(m));
+    switch (f.type) {
+      case "hello": socket.clientId = String(f.clientId); reply({ type: "welcome", sessionId: `s${Math.random()}`, heartbeatMs: 60000, maxMessageBytes: 1 << 20 }); break;
+      case "join": {
+        socket.joinedDoc = true;
+        const rev = f.rev as number | undefined;
+        if (rev === undefined || this.fullTextJoins || rev > this.doc.rev) reply({ type: "joined", doc: "d", rev: this.doc.rev, text: this.doc.text });
+        else reply({ type: "joined", doc: "d", rev: this.doc.rev, since: rev, ops: this.doc.log.slice(rev).map((c) => ({ rev: c.rev, op: c.op.toJSON(), clientId: c.clientId, seq: c.seq })) });
+        break;
+      }
+      case "op": {
+        const result = this.doc.submit(socket.clientId, f.seq as number, f.rev as number, TextOperation.fromJSON(f.op));
+        if ("duplicate" in result) { reply({ type: "ack", doc: "d", seq: f.seq, rev: result.duplicate }); break; }
+        for (const s of this.sockets) {
+          if (!s.joinedDoc) continue;
+          if (s === socket) reply({ type: "ack", doc: "d", seq: f.seq, rev: result.rev });
+          else s.fromServer(JSON.stringify({ type: "op", doc: "d", rev: result.rev, op: result.op.toJSON(), clientId: result.clientId, seq: result.seq }));
+        }
+        break;
+      }
+      default: break;
+    }
+  }
+}
+
+let server: FakeServer;
+
+/** A WebSocket stand-in: frames are delivered asynchronously; close() may lose frames still in flight. */
+class FakeSocket {
+  readyState = 0;
+  clientId = "";
+  joinedDoc = false;
+  onopen: (() => void) | null = null;
+  onmessage: ((e: { data: string }) => void) | null = null;
+  onclose: ((e: { code: number }) => void) | null = null;
+  onerror: (() => void) | null = null;
+  constructor() {
+    server.sockets.add(this);
+    setTimeout(() => { this.readyState = 1; this.onopen?.(); }, 0);
+  }
+  send(data: string): void {
+    setTimeout(() => { if (this.readyState === 1) server.deliver(this, data); }, Math.random() * 3);
+  }
+  fromServer(data: string): void {
+    setTimeout(() => { if (this.readyState === 1) this.onmessage?.({ data }); }, Math.random() * 3);
+  }
+  close(): void {
+    if (this.readyState === 3) return;
+    this.readyState = 3;
+    server.sockets.delete(this);
+    setTimeout(() => this.onclose?.({ code: 1006 }), 0);
+  }
+}
+
+class MemoryStore implements KeyValueStore {
+  private readonly map = new Map<string, string>();
+  getItem(k: string) { return this.map.get(k) ?? null; }
+  setItem(k: string, v: string) { this.map.set(k, v); }
+  removeItem(k: string) { this.map.delete(k); }
+  get length() { return this.map.size; }
+  key(i: number) { return [...this.map.keys()][i] ?? null; }
+}
+
+class FakeEditor implements EditorHost {
+  text = "";
+  applyRemote(op: TextOperation): void { this.text = op.apply(this.text); }
+  setCursors(): void {}
+}
+
+function person(id: string, store = new DocStore(new MemoryStore())) {
+  const connection = new CollabConnection({ url: "ws://test/ws", clientId: id, webSocket: FakeSocket as unknown as typeof WebSocket, backoff: { baseMs: 1, maxMs: 5 } });
+  const session = new DocSession({ doc: "d", connection, store });
+  const editor = new FakeEditor();
+  editor.text = session.initialText() ?? "";
+  session.attach(editor);
+  connection.start();
+  const edit = (random: () => number) => {
+    if (!session.ready) return;
+    const op = randomEdit(editor.text, random);
+    editor.text = op.apply(editor.text);
+    session.localChange(op);
+  };
+  const drop = () => (connection as unknown as { socket: FakeSocket | null }).socket?.close();
+  return { connection, session, editor, edit, drop, store };
+}
+
+const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
+async function settle(people: ReturnType<typeof person>[]): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    await sleep(10);
+    if (people.every((p) => p.session.statusInfo().status === "connected" && p.session.unsentEdits() === 0 && p.session.client?.rev === server.doc.rev)) return;
+  }
+  throw new Error(`did not settle: ${JSON.stringify(people.map((p) => p.session.statusInfo()))}`);
+}
+
+describe("DocSession resume", () => {
+  it.each([11, 12, 13])("converges when sockets drop at random while people type (seed %i)", async (seed) => {
+    server = new FakeServer();
+    const random = seeded(seed);
+    const people = [person("a"), person("b"), person("c")];
+    for (let step = 0; step < 300; step++) {
+      const p = people[Math.floor(random() * people.length)]!;
+      if (random() < 0.06) p.drop();
+      else p.edit(random);
+      if (random() < 0.3) await sleep(1);
+    }
+    await settle(people);
+    for (const p of people) expect(p.editor.text).toBe(server.doc.text);
+    for (const p of people) p.connection.stop();
+  });
+
+  it("merges unsent work when the server answers a resume with the full text", async () => {
+    server = new FakeServer();
+    const a = person("a"), b = person("b");
+    await settle([a, b]);
+    a.connection.goOffline();
+    const random = seeded(5);
+    for (let i = 0; i < 20; i++) { a.edit(random); b.edit(random); }
+    await settle([b]);
+    server.fullTextJoins = true;
+    a.connection.goOnline();
+    await settle([a, b]);
+    expect(a.editor.text).toBe(server.doc.text);
+    expect(b.editor.text).toBe(server.doc.text);
+    a.connection.stop(); b.connection.stop();
+  });
+
+  it("restores unsent work from storage after a reload and sends it with its original seqs", async () => {
+    server = new FakeServer();
+    const store = new DocStore(new MemoryStore());
+    const a = person("a", store);
+    await settle([a]);
+    a.edit(() => 0.5);
+    await settle([a]);
+    a.connection.goOffline();
+    a.edit(() => 0.1); a.edit(() => 0.9);
+    const typed = a.editor.text;
+    a.connection.stop();
+    await Promise.resolve(); // state is written once per tick; a reload cannot cut into a tick
+    const again = person("a", store);
+    expect(again.editor.text).toBe(typed);
+    await settle([again]);
+    expect(server.doc.text).toBe(typed);
+    again.connection.stop();
+  });
+});
