@@ -25,32 +25,31 @@ public sealed class PostgresDocumentStore : IDocumentStore, IAsyncDisposable
 
     /// <summary>Creates the store from validated options; fails fast (naming the setting) when they are invalid. Connects on first use.</summary>
     public PostgresDocumentStore(IOptions<PostgresDocumentStoreOptions> options, ILogger<PostgresDocumentStore> logger)
-        : this(Validated(options), logger, npgsqlLoggerFactory: null)
+        : this(Validated(options), logger, configureDataSource: null)
     {
     }
 
-    /// <summary>Creates the store without dependency injection (tools, tests).</summary>
-    public PostgresDocumentStore(PostgresDocumentStoreOptions options, ILogger<PostgresDocumentStore>? logger = null)
+    /// <summary>
+    /// Creates the store without dependency injection, or from a factory registration that needs to shape the connections:
+    /// <paramref name="configureDataSource"/> runs on the Npgsql data source builder before it is built, for example to
+    /// supply an Entra access token as the password with <c>UsePeriodicPasswordProvider</c>.
+    /// </summary>
+    public PostgresDocumentStore(
+        PostgresDocumentStoreOptions options, ILogger<PostgresDocumentStore>? logger = null, Action<NpgsqlDataSourceBuilder>? configureDataSource = null)
         : this(Validated(Options.Create(options ?? throw new ArgumentNullException(nameof(options)))),
-            logger ?? NullLogger<PostgresDocumentStore>.Instance, npgsqlLoggerFactory: null)
+            (ILogger?)logger ?? NullLogger<PostgresDocumentStore>.Instance, configureDataSource)
     {
     }
 
-    /// <summary>Tests pass a logger factory for Npgsql's own events (it logs every executed command).</summary>
-    internal PostgresDocumentStore(PostgresDocumentStoreOptions options, ILogger logger, ILoggerFactory? npgsqlLoggerFactory)
+    private PostgresDocumentStore(PostgresDocumentStoreOptions options, ILogger logger, Action<NpgsqlDataSourceBuilder>? configureDataSource)
     {
         ArgumentNullException.ThrowIfNull(logger);
-        Validated(Options.Create(options));
         this.logger = logger;
         Schema = options.Schema;
         sql = new PostgresStatements(Schema);
         var builder = new NpgsqlDataSourceBuilder(options.PostgresConnectionString);
         builder.ConnectionStringBuilder.ApplicationName ??= "Collab";
-        if (npgsqlLoggerFactory is not null)
-        {
-            builder.UseLoggerFactory(npgsqlLoggerFactory);
-        }
-
+        configureDataSource?.Invoke(builder);
         dataSource = builder.Build();
     }
 

@@ -139,7 +139,7 @@ public sealed class PostgresDocumentStoreTests(PostgresServer server, ITestOutpu
     public async Task A_batch_of_100_ops_is_one_round_trip()
     {
         using var commands = new CommandCounter();
-        await using var store = new PostgresDocumentStore(server.Options(schema), NullLogger.Instance, commands);
+        await using var store = new PostgresDocumentStore(server.Options(schema), configureDataSource: builder => builder.UseLoggerFactory(commands));
         await store.InitializeAsync();
         await store.AppendAsync("warm-up", Ops(1, 1));
         commands.Reset();
@@ -158,7 +158,7 @@ public sealed class PostgresDocumentStoreTests(PostgresServer server, ITestOutpu
     public async Task Loading_reads_the_snapshot_and_its_tail_in_one_round_trip()
     {
         using var commands = new CommandCounter();
-        await using var store = new PostgresDocumentStore(server.Options(schema), NullLogger.Instance, commands);
+        await using var store = new PostgresDocumentStore(server.Options(schema), configureDataSource: builder => builder.UseLoggerFactory(commands));
         await store.AppendAsync("doc", Ops(1, 10));
         await store.SaveSnapshotAsync("doc", Snapshot(6, "six"));
         commands.Reset();
