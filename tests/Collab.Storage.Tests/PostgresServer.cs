@@ -33,7 +33,7 @@ public sealed class PostgresServer : IAsyncLifetime
     {
         binaries = FindBinaries() ?? throw new InvalidOperationException(
             $"PostgreSQL server binaries were not found (looked for initdb in ${BinariesVariable} if set, else /usr/lib/postgresql/*/bin). "
-            + "The PostgreSQL store tests start their own server from them: run .ci/postgres.sh (it installs the Debian package "
+            + "The PostgreSQL store tests start their own server from them: run .ci/install.sh (it installs the Debian package "
             + "'postgresql') and run the tests again.");
 
         // Under /tmp when root: the postgres user must be able to reach the folder, and root's TMPDIR may be private.
