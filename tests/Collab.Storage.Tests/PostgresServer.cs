@@ -10,7 +10,7 @@ namespace Collab.Storage.Tests;
 /// <summary>
 /// A throwaway PostgreSQL cluster for the test run: initdb into a temporary folder, a server on a free loopback port with
 /// trust authentication, one test database. Stopped by its PID and deleted on dispose. Needs only the Debian package
-/// <c>postgresql</c> (see .ci/postgres.sh); when root, the server runs as the <c>postgres</c> OS user, as it must.
+/// <c>postgresql</c> (see .ci/install.sh); when root, the server runs as the <c>postgres</c> OS user, as it must.
 /// </summary>
 public sealed class PostgresServer : IAsyncLifetime
 {
