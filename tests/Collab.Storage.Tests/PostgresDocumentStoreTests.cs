@@ -5,6 +5,8 @@ using Npgsql;
 using Xunit;
 using Xunit.Abstractions;
 
+using Collab.Testing;
+
 namespace Collab.Storage.Tests;
 
 /// <summary>The store contract on a real PostgreSQL server (one per test run, one schema per test), plus what only PostgreSQL has.</summary>

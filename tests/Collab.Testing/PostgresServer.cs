@@ -5,7 +5,7 @@ using System.Net.Sockets;
 using Npgsql;
 using Xunit;
 
-namespace Collab.Storage.Tests;
+namespace Collab.Testing;
 
 /// <summary>
 /// A throwaway PostgreSQL cluster for the test run: initdb into a temporary folder, a server on a free loopback port with
@@ -240,11 +240,4 @@ public sealed class PostgresServer : IAsyncLifetime
             // Already gone.
         }
     }
-}
-
-/// <summary>Every PostgreSQL test class shares one server; each test uses its own schema in it.</summary>
-[CollectionDefinition(Name)]
-public sealed class PostgresCollection : ICollectionFixture<PostgresServer>
-{
-    public const string Name = "PostgreSQL server";
 }
