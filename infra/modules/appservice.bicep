@@ -153,6 +153,7 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
         // Documents in PostgreSQL; the connection string has no password: the app supplies an Entra token.
         { name: 'Collab__Storage__Provider', value: 'Postgres' }
         { name: 'Collab__Storage__PostgresConnectionString', value: postgresConnectionString }
+        { name: 'Collab__Storage__PostgresAuthentication', value: 'AzureIdentity' }
         // Server keep-alive ping, far below App Service's ~230 s idle cut (and nginx's 60 s default).
         { name: 'Collab__FrontEnd__HeartbeatMs', value: string(heartbeatMs) }
       ]

@@ -108,7 +108,7 @@ public static class CollabCluster
                 builder.Services.AddSingleton<IDocumentStore>(sp => sp.GetRequiredService<SqliteDocumentStore>());
                 break;
             case StorageProvider.Postgres:
-                PostgresStore.Add(builder.Services);
+                PostgresStore.Add(builder.Services, builder.Configuration);
                 break;
         }
     }

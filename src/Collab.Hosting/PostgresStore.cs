@@ -1,10 +1,57 @@
+using Azure.Core;
+using Azure.Identity;
+using Collab.Storage;
+using Collab.Storage.Postgres;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Collab.Hosting;
 
-/// <summary>Registration of the PostgreSQL document store (arrives with the scale-out work).</summary>
+/// <summary>
+/// Registers the PostgreSQL document store. With <c>Collab:Storage:PostgresAuthentication=AzureIdentity</c> the
+/// connection string carries no password: the process signs in with Microsoft Entra tokens of its managed identity.
+/// </summary>
 internal static class PostgresStore
 {
-    public static void Add(IServiceCollection services) =>
-        throw new NotSupportedException("Collab:Storage:Provider=Postgres is not available in this build yet; use Sqlite.");
+    private const string AuthenticationKey = StorageProviderOptions.Section + ":PostgresAuthentication";
+    private static readonly TokenRequestContext EntraScope = new(["https://ossrdbms-aad.database.windows.net/.default"]);
+
+    public static void Add(IServiceCollection services, IConfiguration configuration)
+    {
+        var authentication = configuration[AuthenticationKey] ?? "Password";
+        var azureIdentity = authentication.Equals("AzureIdentity", StringComparison.OrdinalIgnoreCase);
+        if (!azureIdentity && !authentication.Equals("Password", StringComparison.OrdinalIgnoreCase))
+            throw new OptionsValidationException(AuthenticationKey, typeof(PostgresDocumentStoreOptions),
+                [$"{AuthenticationKey} must be Password or AzureIdentity (was '{authentication}')."]);
+
+        services.AddOptions<PostgresDocumentStoreOptions>().BindConfiguration(PostgresDocumentStoreOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PostgresDocumentStoreOptions>, PostgresDocumentStoreOptionsValidator>();
+        services.AddSingleton(sp => new PostgresDocumentStore(
+            sp.GetRequiredService<IOptions<PostgresDocumentStoreOptions>>().Value,
+            sp.GetRequiredService<ILogger<PostgresDocumentStore>>(),
+            azureIdentity ? UseEntraTokens : null));
+        services.AddSingleton<IDocumentStore>(sp => sp.GetRequiredService<PostgresDocumentStore>());
+        services.AddHostedService<Migrations>();
+    }
+
+    /// <summary>Tokens last about an hour; fetching a fresh one every few minutes keeps new connections signing in.</summary>
+    private static void UseEntraTokens(Npgsql.NpgsqlDataSourceBuilder builder)
+    {
+        var credential = new DefaultAzureCredential();
+        builder.UsePeriodicPasswordProvider(
+            async (_, cancellationToken) => (await credential.GetTokenAsync(EntraScope, cancellationToken)).Token,
+            successRefreshInterval: TimeSpan.FromMinutes(5),
+            failureRefreshInterval: TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>Applies the store's migrations at start, so a host with an unreachable or newer database fails fast.</summary>
+    private sealed class Migrations(PostgresDocumentStore store) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => store.InitializeAsync(cancellationToken);
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
 }

@@ -107,6 +107,7 @@ public sealed class WebSocketHostingTests(CompiledTemplate compiled) : IClassFix
         Assert.Contains("Username=", connection, StringComparison.Ordinal);
         Assert.Contains("SSL Mode=VerifyFull", connection, StringComparison.Ordinal);
         Assert.DoesNotContain("Password", connection, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal("AzureIdentity", AppSetting("Collab__Storage__PostgresAuthentication"));
     }
 
     [Fact]
