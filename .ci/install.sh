@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests start as real servers: PostgreSQL (store tests, cluster tests) and
-# redis-server (cluster membership). Only what is missing is installed; needs root (CI runs as root) or sudo.
+# Installs the Debian packages the tests need: PostgreSQL (store and cluster tests), redis-server (cluster membership)
+# and Chromium (browser tests). Only what is missing is installed; needs root (CI runs as root) or sudo.
 set -euo pipefail
 
 missing=()
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install: postgresql and redis-server are present"
+  echo "install: postgresql, redis-server and chromium are present"
   exit 0
 fi
 

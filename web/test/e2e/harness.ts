@@ -45,7 +45,6 @@ export class CollabProcess {
       "--environment", "Production",
       "--Collab:Storage:DataPath", this.dataPath,
       "--Collab:Cluster:SiloPort", String(this.siloPort),
-      "--Collab:Silo:SiloPort", String(this.siloPort), // the section's name before Collab:Cluster
       "--Collab:FrontEnd:HeartbeatMs", "2000",
       "--Logging:LogLevel:Default", "Warning",
     ], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
