@@ -319,6 +319,13 @@ public sealed class OtClientModel
         try
         {
             var frameRev = frame.GetProperty("rev").GetInt64();
+            if (type == "ack" && frameRev <= rev)
+            {
+                // An ack for a revision already held answers a resend of an op already acknowledged (docs/protocol.md):
+                // not a new revision. It can only be for an op this client sent.
+                if (frame.GetProperty("seq").GetInt64() > lastSeq) Problems.Enqueue($"{ClientId}/{Doc} got an old ack for a seq it never sent: {Trim(frame.GetRawText())}");
+                return;
+            }
             if (frameRev != rev + 1) Problems.Enqueue($"{ClientId}/{Doc} at rev {rev} got a {type} for rev {frameRev} (gap or repeat): {Trim(frame.GetRawText())}");
             if (type == "ack")
             {

@@ -54,7 +54,7 @@ internal sealed partial class DocumentFeed
 
     /// <summary>
     /// Acknowledges a resent op committed earlier at <paramref name="rev"/>: at once if the session was already sent that
-    /// revision (or joined after it), otherwise the revision's delivery in stream order is the ack.
+    /// revision (or joined after it) before this resend, otherwise the revision's delivery in stream order is the ack.
     /// </summary>
     public void AckDuplicate(SessionDocument member, long seq, long rev) => inbox.Writer.TryWrite(new DuplicateItem(member, seq, rev));
 
@@ -142,9 +142,18 @@ internal sealed partial class DocumentFeed
             case PresenceItem presence:
                 PublishPresence(presence);
                 break;
-            case DuplicateItem duplicate:
-                if (duplicate.Rev <= duplicate.Member.Rev) duplicate.Member.Session.Enqueue(Frames.Ack(DocumentId, duplicate.Seq, duplicate.Rev));
-                else if (duplicate.Rev > lastRev) await CatchUpAsync(duplicate.Rev);
+            case DuplicateItem { Member: var member } duplicate when member.IsUnanswered(duplicate.Seq):
+                // The stream has not answered this resend: if the revision was already sent, answer now; otherwise its
+                // delivery (as an ack) will.
+                if (duplicate.Rev <= member.Rev)
+                {
+                    member.Answer(duplicate.Seq);
+                    member.Session.Enqueue(Frames.Ack(DocumentId, duplicate.Seq, duplicate.Rev));
+                }
+                else if (duplicate.Rev > lastRev)
+                {
+                    await CatchUpAsync(duplicate.Rev);
+                }
                 break;
             case EnsureItem ensure when ensure.Rev > lastRev:
                 if (ensure.Final) await CatchUpAsync(ensure.Rev);
@@ -229,8 +238,14 @@ internal sealed partial class DocumentFeed
     {
         if (op.Rev != member.Rev + 1) return;
         member.Rev = op.Rev;
-        var own = op.ClientId == member.Session.ClientId;
-        member.Session.Enqueue(own ? Frames.Ack(DocumentId, op.Seq, op.Rev) : opFrame);
+        if (op.ClientId != member.Session.ClientId)
+        {
+            member.Session.Enqueue(opFrame);
+            return;
+        }
+        // The session's own op (or one its client sent on an earlier connection): the ack, answering that submission.
+        member.Answer(op.Seq);
+        member.Session.Enqueue(Frames.Ack(DocumentId, op.Seq, op.Rev));
     }
 
     private void PublishPresence(PresenceItem item)

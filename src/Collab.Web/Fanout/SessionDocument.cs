@@ -14,4 +14,24 @@ internal sealed class SessionDocument(Session session, string documentId, Docume
 
     /// <summary>The last revision sent to the session (as <c>joined</c>, <c>op</c> or <c>ack</c>). Only the feed loop reads and writes it.</summary>
     public long Rev { get; set; } = -1;
+
+    private readonly List<long> unanswered = [];
+
+    /// <summary>The session sent an op with <paramref name="seq"/>; it is owed exactly one answer (ack or error).</summary>
+    public void Submitted(long seq)
+    {
+        lock (unanswered) unanswered.Add(seq);
+    }
+
+    /// <summary>Marks one submission of <paramref name="seq"/> answered; false when none was waiting.</summary>
+    public bool Answer(long seq)
+    {
+        lock (unanswered) return unanswered.Remove(seq);
+    }
+
+    /// <summary>Whether a submission of <paramref name="seq"/> still waits for its answer.</summary>
+    public bool IsUnanswered(long seq)
+    {
+        lock (unanswered) return unanswered.Contains(seq);
+    }
 }

@@ -145,6 +145,7 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
         }
 
         SubmitResult result;
+        member.Submitted(seq);
         try
         {
             result = await grains.GetGrain<IDocumentGrain>(doc).Submit(new SubmitRequest(session.ClientId!, seq, rev, op));
@@ -152,9 +153,11 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
         catch (Exception e)
         {
             LogGrainFailed(logger, doc, e);
+            member.Answer(seq);
             Reply(Frames.Error(ErrorCodes.Internal, "the op was not committed; resend it with the same seq", doc, seq, retryAfterMs: RetryAfterMs));
             return;
         }
+        if (!result.IsSuccess) member.Answer(seq);
 
         switch (result.Status)
         {
