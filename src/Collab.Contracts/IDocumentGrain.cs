@@ -30,6 +30,9 @@ public interface IDocumentGrain : IGrainWithStringKey
     /// <summary>Records a session's cursor/selection and relays it to every subscribed host.</summary>
     Task SetPresence(string hostId, PresenceState presence);
 
+    /// <summary>Where and how the document is served: for operators and failover tests.</summary>
+    Task<DocumentStatus> GetStatus();
+
     /// <summary>Forgets a session's presence (it left or disconnected) and tells every subscribed host.</summary>
     Task RemovePresence(string sessionId);
 }

@@ -33,6 +33,7 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
     private long inflightLastRev;
     private Task? committing;
     private Exception? failure;
+    private DateTime activatedAt;
 
     public DocumentGrain(IDocumentStore store, IOptions<DocumentGrainOptions> options, ILogger<DocumentGrain> logger)
     {
@@ -45,6 +46,7 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        activatedAt = DateTime.UtcNow;
         var stored = await store.LoadAsync(DocumentId, cancellationToken);
         text = new TextBuffer(stored.Snapshot.Text);
         foreach (var (client, mark) in stored.Snapshot.Clients) clients[client] = mark;
@@ -147,6 +149,10 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
         ThrowIfFailed();
         return Task.FromResult(new DocumentState(committedRev, CommittedText()));
     }
+
+    public Task<DocumentStatus> GetStatus() => Task.FromResult(new DocumentStatus(
+        committedRev, snapshotRev, (int)(rev - committedRev), GetSiloAddress(), activatedAt,
+        subscriptions.Observers.Length, subscriptions.PresenceCount));
 
     public Task<long> Subscribe(string hostId, IDocumentObserver observer)
     {
@@ -303,6 +309,8 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
         foreach (var sessionId in subscriptions.Expire(DateTime.UtcNow)) NotifyPresence(null, sessionId);
         return Task.CompletedTask;
     }
+
+    private string GetSiloAddress() => this.RuntimeIdentity;
 
     private void ThrowIfFailed()
     {

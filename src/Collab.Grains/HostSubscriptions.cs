@@ -42,6 +42,8 @@ internal sealed class HostSubscriptions
 
     public bool RemovePresence(string sessionId) => presences.Remove(sessionId);
 
+    public int PresenceCount => presences.Count;
+
     public PresenceState[] Presences() => [.. presences.Values.Select(p => p.State)];
 
     private readonly record struct Subscription(IDocumentObserver Observer, DateTime ExpiresAt);

@@ -311,6 +311,11 @@ public sealed class ProtocolTests(DefaultServer fixture) : IClassFixture<Default
         var state = await http.GetFromJsonAsync<JsonElement>($"/api/docs/{doc}");
         Assert.Equal((doc, 1L, "via http"), (state.GetProperty("doc").GetString(), state.GetProperty("rev").GetInt64(), state.GetProperty("text").GetString()));
         Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync("/api/docs/bad%20id")).StatusCode);
+        var status = await http.GetFromJsonAsync<JsonElement>($"/api/docs/{doc}/status");
+        Assert.Equal(1, status.GetProperty("rev").GetInt64());
+        Assert.Equal(0, status.GetProperty("pendingOps").GetInt32());
+        Assert.Equal(1, status.GetProperty("subscribedHosts").GetInt32());
+        Assert.StartsWith("S127.0.0.1:", status.GetProperty("silo").GetString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
         var ready = await http.GetAsync("/readyz");
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
