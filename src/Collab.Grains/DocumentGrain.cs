@@ -32,6 +32,7 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
     private TaskCompletionSource? inflightBatch;
     private long inflightLastRev;
     private Task? committing;
+    private bool commitLoopRunning;
     private Exception? failure;
     private DateTime activatedAt;
 
@@ -114,7 +115,13 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
         clients[request.ClientId] = new ClientMark(request.Seq, rev);
         pending.Add(committed);
         var batch = nextBatch;
-        committing ??= CommitLoopAsync();
+        if (!commitLoopRunning)
+        {
+            // The flag, not the task, says whether a loop runs: a store that completes synchronously finishes the loop
+            // before CommitLoopAsync even returns its task.
+            commitLoopRunning = true;
+            committing = CommitLoopAsync();
+        }
         try
         {
             await batch.Task;
@@ -181,6 +188,18 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
 
     private async Task CommitLoopAsync()
     {
+        try
+        {
+            await CommitPendingAsync();
+        }
+        finally
+        {
+            commitLoopRunning = false;
+        }
+    }
+
+    private async Task CommitPendingAsync()
+    {
         while (pending.Count > 0)
         {
             var batch = pending;
@@ -210,7 +229,6 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
 
             if (committedRev - snapshotRev >= options.SnapshotEvery) await SaveSnapshotAsync();
         }
-        committing = null;
     }
 
     /// <summary>A write failed: the tentative ops after the committed revision can no longer be trusted, nor can this activation.</summary>
@@ -222,7 +240,6 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
         batch.TrySetException(error);
         nextBatch.TrySetException(error);
         pending = [];
-        committing = null;
         DeactivateOnIdle();
     }
 

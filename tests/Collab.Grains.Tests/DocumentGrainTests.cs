@@ -104,6 +104,20 @@ public sealed class DocumentGrainTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_store_that_completes_appends_synchronously_keeps_committing()
+    {
+        const string id = "synchronous-store";
+        cluster.Store.SynchronousAppends[id] = true;
+        var doc = Doc(id);
+        for (var i = 0; i < 5; i++)
+        {
+            var submit = doc.Submit(Insert("a", i + 1, i, i, "x", i));
+            Assert.Same(submit, await Task.WhenAny(submit, Task.Delay(TimeSpan.FromSeconds(5))));
+            Assert.Equal(new SubmitResult(SubmitStatus.Committed, i + 1), await submit);
+        }
+    }
+
+    [Fact]
     public async Task An_op_is_acknowledged_and_broadcast_only_after_it_is_stored()
     {
         const string id = "durable-ack";

@@ -25,9 +25,19 @@ public sealed class InstrumentedStore : IDocumentStore, IAsyncDisposable
     /// <summary>Awaited before an append of the document reaches SQLite.</summary>
     public ConcurrentDictionary<string, Func<Task>> BeforeAppend { get; } = new();
 
-    public async Task AppendAsync(string documentId, IReadOnlyList<StoredOp> ops, CancellationToken cancellationToken = default)
+    /// <summary>Documents whose appends complete synchronously (as a network store's may when the reply is already buffered).</summary>
+    public ConcurrentDictionary<string, bool> SynchronousAppends { get; } = new();
+
+    public Task AppendAsync(string documentId, IReadOnlyList<StoredOp> ops, CancellationToken cancellationToken = default)
     {
         Appends.GetOrAdd(documentId, _ => new ConcurrentQueue<int>()).Enqueue(ops.Count);
+        if (!SynchronousAppends.ContainsKey(documentId)) return AppendCoreAsync(documentId, ops, cancellationToken);
+        Task.Run(() => inner.AppendAsync(documentId, ops, cancellationToken), cancellationToken).GetAwaiter().GetResult();
+        return Task.CompletedTask;
+    }
+
+    private async Task AppendCoreAsync(string documentId, IReadOnlyList<StoredOp> ops, CancellationToken cancellationToken)
+    {
         if (BeforeAppend.TryGetValue(documentId, out var hook)) await hook();
         await inner.AppendAsync(documentId, ops, cancellationToken);
     }
