@@ -48,6 +48,9 @@ public sealed class ClusterOptions
     /// <summary>Missed probes before a silo is suspected dead.</summary>
     public int MissedProbesLimit { get; set; } = 3;
 
+    /// <summary>How long a grain call may take before it fails (and the front end tells the client to retry). Orleans' own default is 30 s.</summary>
+    public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Returns the first invalid setting as a message naming its configuration key, or null.</summary>
     public string? Validate()
     {
@@ -66,6 +69,7 @@ public sealed class ClusterOptions
         if (Mode == HostMode.Client && Clustering == Clustering.Localhost && LocalhostGatewayPorts.Length == 0)
             return $"{Section}:LocalhostGatewayPorts must list at least one gateway port in client mode with Localhost clustering.";
         if (ProbeTimeout < TimeSpan.FromMilliseconds(200)) return $"{Section}:ProbeTimeout must be at least 00:00:00.2 (was {ProbeTimeout}).";
+        if (ResponseTimeout < TimeSpan.FromSeconds(1)) return $"{Section}:ResponseTimeout must be at least 00:00:01 (was {ResponseTimeout}).";
         if (MissedProbesLimit < 1) return $"{Section}:MissedProbesLimit must be at least 1 (was {MissedProbesLimit}).";
         return null;
     }

@@ -51,6 +51,7 @@ public static class CollabCluster
                 o.ProbeTimeout = cluster.ProbeTimeout;
                 o.NumMissedProbesLimit = cluster.MissedProbesLimit;
             });
+            silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = cluster.ResponseTimeout);
         });
         return cluster;
     }
@@ -79,6 +80,7 @@ public static class CollabCluster
                     break;
             }
             client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
+            client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = cluster.ResponseTimeout);
             // A front end may start before the silos: keep trying instead of failing the host.
             client.UseConnectionRetryFilter(async (_, cancellationToken) =>
             {

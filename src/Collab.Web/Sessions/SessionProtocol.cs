@@ -153,8 +153,10 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
         catch (Exception e)
         {
             LogGrainFailed(logger, doc, e);
-            member.Answer(seq);
-            Reply(Frames.Error(ErrorCodes.Internal, "the op was not committed; resend it with the same seq", doc, seq, retryAfterMs: RetryAfterMs));
+            // The call can fail after the op was committed (its silo died before replying); if its ack already
+            // reached the session through the stream, that was the answer.
+            if (member.Answer(seq))
+                Reply(Frames.Error(ErrorCodes.Internal, "the op may not have been committed; resend it with the same seq", doc, seq, retryAfterMs: RetryAfterMs));
             return;
         }
         if (!result.IsSuccess) member.Answer(seq);
