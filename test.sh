@@ -5,8 +5,13 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 
+rm -f TestResults/figures.txt
 dotnet test Collab.sln
 dotnet_status=$?
+if [ -f TestResults/figures.txt ]; then
+  echo "Measured by the tests (TestResults/figures.txt):"
+  sed 's/^/  /' TestResults/figures.txt
+fi
 
 # The browser tests run after the .NET ones: they rebuild the editor bundle the .NET tests serve.
 (cd web && npm ci --no-audit --no-fund && npm test)

@@ -10,6 +10,13 @@ namespace Collab.Cluster.Tests;
 /// </summary>
 public sealed class ClusterTests(ITestOutputHelper output)
 {
+    /// <summary>A figure for the test output and for the run's figures file.</summary>
+    private void Figure(string test, string line)
+    {
+        output.WriteLine(line);
+        Report.Figure(test, line);
+    }
+
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(60);
 
     [Fact]
@@ -26,7 +33,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
             var (other, otherRev) = await LocalCluster.ReadAsync(cluster.FrontEnds[1], doc);
 
             Assert.Equal((text, rev), (other, otherRev));
-            output.WriteLine($"{editors.Models.Count} clients on 2 front ends converged at rev {rev} ({text.Length} chars)");
+            Figure("cluster convergence", $"{editors.Models.Count} clients on 2 front ends converged at rev {rev} ({text.Length} chars)");
         }
         catch
         {
@@ -60,7 +67,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
 
             // Every client must get an op it sent after the kill acknowledged: the document reactivates on the surviving silo.
             var recovery = await editors.WaitUntilEveryClientAckedSeqAsync(nextSeqs, Settle) - killedAt;
-            output.WriteLine($"recovery: every client had an op sent after the kill acknowledged {recovery.TotalMilliseconds:F0} ms after the kill");
+            Figure("silo SIGKILL", $"recovery: every client had an op sent after the kill acknowledged {recovery.TotalMilliseconds:F0} ms after the kill");
             var survivor = cluster.Silos.Single(s => s != victim);
             Assert.Equal(survivor, await cluster.SiloOfAsync(doc));
 
@@ -69,7 +76,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
             var (text, rev) = await editors.SettleAsync(cluster, doc);
             var problems = Tokens.Audit(text, editors.Acked.Keys);
             Assert.True(problems.Count == 0, string.Join("\n", problems.Take(20)));
-            output.WriteLine($"acked ops: {editors.Acked.Count}, lost: 0, duplicated: 0, final rev {rev}");
+            Figure("silo SIGKILL", $"acked ops: {editors.Acked.Count}, lost: 0, duplicated: 0, final rev {rev}");
         }
         catch
         {
@@ -104,14 +111,14 @@ public sealed class ClusterTests(ITestOutputHelper output)
             var moved = await editors.ResumeDroppedOnAsync(cluster.FrontEnds[1]);
             Assert.Equal(2, moved);
             var recovery = await editors.WaitUntilEveryClientAckedSeqAsync(nextSeqs, Settle) - killedAt;
-            output.WriteLine($"recovery: every client had an op sent after the kill acknowledged {recovery.TotalMilliseconds:F0} ms after the kill");
+            Figure("front-end SIGKILL", $"recovery: every client had an op sent after the kill acknowledged {recovery.TotalMilliseconds:F0} ms after the kill");
 
             await stop.CancelAsync();
             await typing;
             var (text, rev) = await editors.SettleAsync(cluster, doc, cluster.FrontEnds[1]);
             var problems = Tokens.Audit(text, editors.Acked.Keys);
             Assert.True(problems.Count == 0, string.Join("\n", problems.Take(20)));
-            output.WriteLine($"acked ops: {editors.Acked.Count}, lost: 0, duplicated: 0, final rev {rev}");
+            Figure("front-end SIGKILL", $"acked ops: {editors.Acked.Count}, lost: 0, duplicated: 0, final rev {rev}");
         }
         catch
         {
@@ -155,7 +162,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
             var (rivalText, rivalRev) = await LocalCluster.ReadAsync(rival.FrontEnds[0], doc);
             Assert.True(Math.Max(rev, rivalRev) == revs.Length, $"neither activation is at the stored head {revs.Length} ({rev}, {rivalRev})");
             Assert.Equal(stored, rev > rivalRev ? text : rivalText);
-            output.WriteLine($"two activations, {editors.Acked.Count} acked ops, {editors.Models.Sum(m => m.Retries)} resends after a lost fence, "
+            Figure("two activations", $"{editors.Acked.Count} acked ops, {editors.Models.Sum(m => m.Retries)} resends after a lost fence, "
                 + $"one stored history of {revs.Length} revisions; activations read rev {rev} and {rivalRev}");
         }
         catch

@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using Xunit;
+using Collab.Testing;
 using Xunit.Abstractions;
 
 namespace Collab.Web.Tests;
@@ -63,6 +64,7 @@ public sealed class BackPressureTests(ITestOutputHelper output)
         var elapsed = DateTime.UtcNow - started;
         if (!dropped) dropped = (await writer.WaitForAsync("presence", p => p.TryGetProperty("left", out _), TimeSpan.FromSeconds(10))).ValueKind != JsonValueKind.Undefined;
         output.WriteLine($"writer committed {rev} ops of 16 KiB in {elapsed.TotalMilliseconds:F0} ms while the stalled session was dropped");
+        Report.Figure("back-pressure", $"a stalled reader was dropped after {rev} ops of 16 KiB; the writer was not slowed ({elapsed.TotalMilliseconds:F0} ms)");
         Assert.True(dropped, "the stalled session was never dropped");
 
         // The stalled client finds its socket closed; it reconnects, resumes from rev 0 and gets everything.

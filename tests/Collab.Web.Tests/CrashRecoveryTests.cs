@@ -66,6 +66,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
 
             second = await StartServerAsync(dataPath);
             output.WriteLine($"restart: ready after {second.TimeToReady.TotalMilliseconds:F0} ms from process start ({killedAt.ElapsedMilliseconds} ms after the kill)");
+            Report.Figure("embedded SIGKILL", $"{ackedBeforeKill.Count} ops acked before the kill, {inFlight} in flight; restart ready in {second.TimeToReady.TotalMilliseconds:F0} ms");
 
             // 1. Every acked token is there exactly once, nothing is torn, the revision did not go back.
             using var http = second.Http();
@@ -95,6 +96,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
             foreach (var model in models)
                 await model.WaitUntilAsync(m => m.State.Synchronized, TimeSpan.FromSeconds(10), "ack of the op in flight at the kill");
             output.WriteLine("resume: " + string.Join(", ", outcomes));
+            Report.Figure("embedded SIGKILL", "acked ops lost: 0, duplicated: 0 (audited after restart and resume)");
 
             (text, rev) = await GetDocumentAsync(http);
             counts = CountTokens(text);
