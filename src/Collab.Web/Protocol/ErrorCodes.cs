@@ -18,6 +18,8 @@ public static class ErrorCodes
 /// <summary>WebSocket close codes the server uses, and when.</summary>
 public static class CloseCodes
 {
+    /// <summary>The session ended normally (the client closed, or left).</summary>
+    public const int Normal = 1000;
     /// <summary>The server is shutting down; reconnect (to another front end) and resume with join+rev.</summary>
     public const int GoingAway = 1001;
     /// <summary>The client broke the framing rules (a binary frame, for example).</summary>

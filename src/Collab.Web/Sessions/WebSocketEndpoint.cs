@@ -41,12 +41,12 @@ internal static partial class WebSocketEndpoint
             DangerousEnableCompression = false,
         });
         var logger = loggers.CreateLogger("Collab.Web.Sessions");
-        var session = new Session(socket, options, logger);
+        var session = new Session(options, logger);
         var protocol = new SessionProtocol(session, grains, feeds, options, logger);
         LogOpened(logger, session.Id, context.Connection.RemoteIpAddress?.ToString());
         try
         {
-            await session.RunAsync(protocol.HandleAsync, lifetime.ApplicationStopping);
+            await WebSocketTransport.RunAsync(session, socket, options, logger, protocol.HandleAsync, lifetime.ApplicationStopping);
         }
         finally
         {
