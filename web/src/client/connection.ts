@@ -1,9 +1,14 @@
 /**
- * One collab.v1 WebSocket shared by the documents of a tab: hello with a stable clientId, heartbeat pings,
+ * One collab.v1 session shared by the documents of a tab: hello with a stable clientId, heartbeat pings,
  * automatic reconnect with exponential backoff and full jitter. Documents register a handler and (re)join
  * whenever the connection is (re)established; frames are routed to them by `doc`.
+ *
+ * The session runs over a WebSocket or, where that cannot be established, over SSE+POST (transport.ts); the
+ * choice is made by TransportPolicy (transportPolicy.ts) and is invisible to the documents.
  */
-import { CLOSE_QUEUE_OVERFLOW, CLOSE_SERVER_SHUTDOWN, SUBPROTOCOL, type ClientFrame, type ServerFrame, type UserInfo, type WelcomeFrame } from "./protocol";
+import { CLOSE_QUEUE_OVERFLOW, CLOSE_SERVER_SHUTDOWN, type ClientFrame, type ServerFrame, type UserInfo, type WelcomeFrame } from "./protocol";
+import { SSE_SESSION_GONE, SseTransport, TRANSPORT_LABEL, WebSocketTransport, type Transport, type TransportClose, type TransportKind } from "./transport";
+import { TransportPolicy } from "./transportPolicy";
 
 export type ConnectionStatus = "connecting" | "connected" | "reconnecting" | "offline";
 
@@ -23,12 +28,22 @@ export interface BackoffOptions {
 }
 
 export interface ConnectionOptions {
+  /** The WebSocket URL (ws[s]://host/ws). */
   url: string;
+  /** The SSE stream URL (http[s]://host/sse) of the fallback transport; without it, WebSocket only. */
+  sseUrl?: string;
   clientId: string;
   user?: UserInfo;
   backoff?: BackoffOptions;
+  /** Where the tab's transport choice is kept (sessionStorage in the browser). */
+  transportStore?: Pick<Storage, "getItem" | "setItem"> | null;
+  /** While on the fallback, every this-many-th connection tries the WebSocket again (default 5). */
+  retryWebSocketEvery?: number;
+  /** A transport that has not answered `hello` within this long is given up (a WebSocket: fall back). Default 4000. */
+  helloTimeoutMs?: number;
   /** For tests outside a browser. */
   webSocket?: typeof WebSocket;
+  fetch?: typeof fetch;
 }
 
 /** Exponential backoff with full jitter: a random delay in [base, min(max, base·2^attempt)]. */
@@ -44,10 +59,16 @@ export class CollabConnection {
   attempt = 0;
   /** When the next attempt is due (ms since epoch), while waiting to reconnect. */
   nextAttemptAt: number | null = null;
-  /** Which transport carries the session (only WebSocket in collab.v1 today). */
-  readonly transport = "WebSocket";
+  /** The transport of the current (or last) attempt. */
+  transportKind: TransportKind = "websocket";
+  readonly policy: TransportPolicy;
 
-  private socket: WebSocket | null = null;
+  private current: Transport | null = null;
+  /** Whether the current transport has delivered any frame / the welcome. */
+  private received = false;
+  /** Whether the current transport has opened (hello may go out). */
+  private opened = false;
+  private helloTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly handlers = new Map<string, ConnectionHandler>();
   private readonly statusListeners = new Set<(status: ConnectionStatus) => void>();
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
@@ -59,6 +80,27 @@ export class CollabConnection {
 
   constructor(private readonly options: ConnectionOptions) {
     this.backoff = options.backoff ?? { baseMs: 300, maxMs: 8000 };
+    this.policy = new TransportPolicy({
+      store: options.transportStore ?? null,
+      fallback: options.sseUrl !== undefined,
+      retryWebSocketEvery: options.retryWebSocketEvery,
+    });
+    this.transportKind = this.policy.mode;
+  }
+
+  /** What the editor shows: "WebSocket" or "HTTP streaming (fallback)". */
+  get transport(): string {
+    return TRANSPORT_LABEL[this.transportKind];
+  }
+
+  /** The WebSocket in use, if the session runs over one (tests close it to simulate a drop). */
+  get socket(): WebSocket | null {
+    return this.current instanceof WebSocketTransport ? this.current.socket : null;
+  }
+
+  /** The transport in use, if any. */
+  get activeTransport(): Transport | null {
+    return this.current;
   }
 
   get clientId(): string {
@@ -86,16 +128,17 @@ export class CollabConnection {
 
   /** Sends a frame if the socket is welcomed (hello and ping go out earlier). Returns whether it went out. */
   send(frame: ClientFrame): boolean {
-    const socket = this.socket;
-    if (!socket || socket.readyState !== 1 || (!this.welcome && frame.type !== "hello" && frame.type !== "ping")) return false;
-    socket.send(JSON.stringify(frame));
+    const transport = this.current;
+    if (!transport || !this.opened || (!this.welcome && frame.type !== "hello" && frame.type !== "ping")) return false;
+    transport.send(JSON.stringify(frame));
     return true;
   }
+
 
   /** A new name or colour: `hello` is once per socket, so start a new one (documents resume seamlessly). */
   setUser(user: UserInfo): void {
     this.options.user = user;
-    if (this.socket) this.drop("user changed");
+    if (this.current) this.drop("user changed");
   }
 
   /** Stop using the network (the browser went offline, or a test asks): edits keep accumulating. */
@@ -111,62 +154,98 @@ export class CollabConnection {
     this.forcedOffline = false;
     this.attempt = 0;
     this.clearRetry();
-    if (!this.socket) this.connect();
+    if (!this.current) this.connect();
   }
 
   /** Closes for good (the page is going away). */
   stop(): void {
     this.stopped = true;
     this.clearRetry();
-    const socket = this.socket;
+    const transport = this.current;
     this.detach();
-    socket?.close(1000, "bye");
+    transport?.close(1000, "bye");
   }
 
-  private connect(): void {
+  private connect(kind: TransportKind = this.policy.next()): void {
     if (this.stopped || this.forcedOffline) return;
     this.nextAttemptAt = null;
     this.setStatus(this.attempt === 0 && this.status === "connecting" ? "connecting" : "reconnecting");
-    const Impl = this.options.webSocket ?? WebSocket;
-    let socket: WebSocket;
+    this.transportKind = kind;
+    this.received = false;
+    this.opened = false;
+    let transport: Transport | null = null;
+    const events = {
+      open: () => {
+        if (this.current !== transport) return;
+        this.opened = true;
+        this.lastReceivedAt = Date.now();
+        const hello: ClientFrame = { type: "hello", clientId: this.options.clientId };
+        if (this.options.user) hello.user = this.options.user;
+        this.send(hello);
+        // A proxy may accept the upgrade and then hold every frame back: no answer to hello means no transport.
+        this.helloTimer = setTimeout(() => {
+          this.helloTimer = null;
+          if (this.current !== transport || this.welcome) return;
+          transport?.close(4000, "no answer to hello");
+          this.transportGone({ code: 4000, reason: "no answer to hello", opened: true });
+        }, this.options.helloTimeoutMs ?? 4000);
+      },
+      message: (data: string) => {
+        if (this.current !== transport) return;
+        this.lastReceivedAt = Date.now();
+        this.received = true;
+        let frame: ServerFrame;
+        try {
+          frame = JSON.parse(data) as ServerFrame;
+        } catch {
+          return;
+        }
+        this.receive(frame);
+      },
+      alive: () => {
+        if (this.current === transport) this.lastReceivedAt = Date.now();
+      },
+      close: (info: TransportClose) => {
+        if (this.current === transport) this.transportGone(info);
+      },
+    };
     try {
-      socket = new Impl(this.options.url, SUBPROTOCOL);
+      transport = kind === "websocket"
+        ? new WebSocketTransport(this.options.url, events, this.options.webSocket ?? WebSocket)
+        : new SseTransport({ url: this.options.sseUrl!, fetch: this.options.fetch }, events);
     } catch {
-      this.scheduleReconnect();
+      this.transportGone({ code: 1006, reason: "could not create the transport", opened: false });
       return;
     }
-    this.socket = socket;
-    socket.onopen = () => {
-      this.lastReceivedAt = Date.now();
-      const hello: ClientFrame = { type: "hello", clientId: this.options.clientId };
-      if (this.options.user) hello.user = this.options.user;
-      this.send(hello);
-    };
-    socket.onmessage = (event: MessageEvent) => {
-      this.lastReceivedAt = Date.now();
-      let frame: ServerFrame;
-      try {
-        frame = JSON.parse(String(event.data)) as ServerFrame;
-      } catch {
+    this.current = transport;
+  }
+
+  /** The transport ended by itself (or gave no answer to hello). */
+  private transportGone(info: TransportClose): void {
+    const kind = this.transportKind;
+    const neverWorked = !this.received;
+    this.detach();
+    this.notifyClosed();
+    if (kind === "websocket" && neverWorked) {
+      // The WebSocket could not be established, or nothing came through it: try the fallback right away.
+      const fallback = this.policy.webSocketFailed();
+      if (fallback && !this.stopped && !this.forcedOffline) {
+        this.connect(fallback);
         return;
       }
-      this.receive(frame);
-    };
-    socket.onclose = (event: CloseEvent) => {
-      if (this.socket !== socket) return;
-      // 1001 (shutdown), 4409 (queue overflow), 1006 (dropped), 1011: all mean "reconnect and resume".
-      if (event.code === CLOSE_SERVER_SHUTDOWN || event.code === CLOSE_QUEUE_OVERFLOW) this.attempt = 0;
-      this.onSocketGone();
-    };
-    socket.onerror = () => {
-      // onclose follows; nothing to do here.
-    };
+    }
+    // 1001 (shutdown), 4409 (queue overflow), SSE session gone: reconnect and resume at once. 1006 (dropped),
+    // 1011 and the rest: reconnect with backoff.
+    if (info.code === CLOSE_SERVER_SHUTDOWN || info.code === CLOSE_QUEUE_OVERFLOW || (info.code === SSE_SESSION_GONE && !neverWorked)) this.attempt = 0;
+    this.scheduleReconnect();
   }
 
   private receive(frame: ServerFrame): void {
     if (frame.type === "welcome") {
       this.welcome = frame;
       this.attempt = 0;
+      this.clearHelloTimer();
+      this.policy.welcomed(this.transportKind);
       this.startHeartbeat(frame.heartbeatMs);
       this.setStatus("connected");
       for (const handler of [...this.handlers.values()]) handler.opened();
@@ -181,10 +260,12 @@ export class CollabConnection {
   private startHeartbeat(intervalMs: number): void {
     this.stopHeartbeat();
     const interval = Math.max(1000, intervalMs);
+    // The SSE transport itself gives up on a stream silent for 2.5 intervals; this is the backstop for both.
+    const deadAfter = this.transportKind === "sse" ? 3 * interval : 2 * interval + 1000;
     this.heartbeatTimer = setInterval(() => {
       // No frame (not even the pong to our last ping) for two intervals: the connection is dead even if the
       // socket has not noticed; drop it and resume on a new one.
-      if (Date.now() - this.lastReceivedAt > 2 * interval + 1000) {
+      if (Date.now() - this.lastReceivedAt > deadAfter) {
         this.drop("heartbeat timeout");
         return;
       }
@@ -199,14 +280,10 @@ export class CollabConnection {
 
   /** Closes the current socket without waiting for the close handshake, then reconnects (unless offline). */
   private drop(reason: string): void {
-    const socket = this.socket;
-    if (!socket) return;
+    const transport = this.current;
+    if (!transport) return;
     this.detach();
-    try {
-      socket.close(4000, reason);
-    } catch {
-      // already closing
-    }
+    transport.close(4000, reason);
     this.notifyClosed();
     if (!this.forcedOffline && !this.stopped) {
       this.attempt = 0;
@@ -214,20 +291,17 @@ export class CollabConnection {
     }
   }
 
-  private onSocketGone(): void {
-    this.detach();
-    this.notifyClosed();
-    this.scheduleReconnect();
+  private detach(): void {
+    this.current = null;
+    this.opened = false;
+    this.welcome = null;
+    this.clearHelloTimer();
+    this.stopHeartbeat();
   }
 
-  private detach(): void {
-    const socket = this.socket;
-    if (socket) {
-      socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
-    }
-    this.socket = null;
-    this.welcome = null;
-    this.stopHeartbeat();
+  private clearHelloTimer(): void {
+    if (this.helloTimer !== null) clearTimeout(this.helloTimer);
+    this.helloTimer = null;
   }
 
   private notifyClosed(): void {

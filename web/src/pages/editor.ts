@@ -38,7 +38,14 @@ setInterval(() => store.heartbeat(clientId), 5000);
 
 const me = loadMe();
 const wsUrl = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
-const connection = new CollabConnection({ url: wsUrl, clientId, user: me });
+// WebSocket first; SSE + POST when the WebSocket cannot be established here (the choice is kept for the tab).
+const connection = new CollabConnection({
+  url: wsUrl,
+  sseUrl: `${location.origin}/sse`,
+  clientId,
+  user: me,
+  transportStore: safeStorage(() => sessionStorage),
+});
 const session = new DocSession({ doc, connection, store });
 
 const restored = session.initialText();
@@ -83,6 +90,7 @@ function renderStatus(info: DocStatusInfo): void {
   else if (info.unsent > 0) text = "Saving…";
   $("status-text").textContent = text;
   $("transport").textContent = info.transport;
+  el.dataset.transport = connection.transportKind;
   el.title = `${text} · revision ${info.rev} · transport ${info.transport}`;
 }
 session.onStatus(renderStatus);

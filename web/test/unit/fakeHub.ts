@@ -1,0 +1,207 @@
+// An in-memory collab.v1 server reachable over both transports: a fake WebSocket class and a fake fetch serving
+// GET /sse (a text/event-stream body the hub writes to) and POST /sse/<token>. One SimDocument "d" behind both.
+import { TextOperation } from "../../src/client/textOperation";
+import { SimDocument } from "./simServer";
+
+export type WsBehaviour = "ok" | "fail" | "silent" | "refuse-after-open";
+
+interface Session {
+  id: string;
+  clientId: string;
+  joined: boolean;
+  send(frame: object): void;
+  alive: boolean;
+}
+
+export interface Request {
+  method: string;
+  url: string;
+  body?: string;
+  status?: number;
+}
+
+const encoder = new TextEncoder();
+
+export class FakeHub {
+  readonly doc = new SimDocument();
+  readonly sessions = new Set<Session>();
+  heartbeatMs = 60_000;
+  /** How new WebSockets behave. */
+  ws: WsBehaviour = "ok";
+  /** Whether GET /sse is reachable. */
+  sseUp = true;
+  /** Overrides the status of the next POSTs (then 202 again once the list is used up). */
+  postStatuses: number[] = [];
+  /** POSTs wait for this before they are answered (to observe one-in-flight). */
+  holdPosts = false;
+  private held: (() => void)[] = [];
+  readonly requests: Request[] = [];
+  readonly wsAttempts: WsBehaviour[] = [];
+  /** Every client frame received, in order, with the transport it came by. */
+  readonly received: { via: "ws" | "sse"; frame: Record<string, unknown> }[] = [];
+  private readonly streams = new Map<string, { session: Session; controller: ReadableStreamDefaultController<Uint8Array> }>();
+  private nextToken = 1;
+
+  releasePosts(): void {
+    const held = this.held;
+    this.held = [];
+    for (const release of held) release();
+  }
+
+  /** Writes raw text to every open stream (comments, broken events…). */
+  writeAll(text: string): void {
+    for (const { controller } of this.streams.values()) controller.enqueue(encoder.encode(text));
+  }
+
+  /** Ends a stream as the server would: `close` event, then the end of the body. */
+  closeStreams(code: number, reason: string): void {
+    for (const [token, s] of this.streams) {
+      s.controller.enqueue(encoder.encode(`data: ${JSON.stringify({ type: "close", code, reason })}\n\n`));
+      s.controller.close();
+      this.streams.delete(token);
+      this.end(s.session);
+    }
+  }
+
+  /** Forgets every SSE session without telling the client (an expired session, or another front end). */
+  forgetSseSessions(): void {
+    for (const [token, s] of this.streams) {
+      this.streams.delete(token);
+      this.end(s.session);
+    }
+  }
+
+  private end(session: Session): void {
+    session.alive = false;
+    this.sessions.delete(session);
+  }
+
+  private handle(session: Session, via: "ws" | "sse", raw: string): void {
+    const f = JSON.parse(raw) as Record<string, unknown>;
+    this.received.push({ via, frame: f });
+    const reply = (m: object) => session.send(m);
+    switch (f.type) {
+      case "hello":
+        session.clientId = String(f.clientId);
+        reply({ type: "welcome", sessionId: session.id, heartbeatMs: this.heartbeatMs, maxMessageBytes: 1 << 20 });
+        break;
+      case "ping": reply(f.t === undefined ? { type: "pong" } : { type: "pong", t: f.t }); break;
+      case "join": {
+        session.joined = true;
+        const rev = f.rev as number | undefined;
+        if (rev === undefined || rev > this.doc.rev) reply({ type: "joined", doc: "d", rev: this.doc.rev, text: this.doc.text });
+        else reply({ type: "joined", doc: "d", rev: this.doc.rev, since: rev, ops: this.doc.log.slice(rev).map((c) => ({ rev: c.rev, op: c.op.toJSON(), clientId: c.clientId, seq: c.seq })) });
+        break;
+      }
+      case "op": {
+        const result = this.doc.submit(session.clientId, f.seq as number, f.rev as number, TextOperation.fromJSON(f.op));
+        if ("duplicate" in result) { reply({ type: "ack", doc: "d", seq: f.seq, rev: result.duplicate }); break; }
+        for (const s of this.sessions) {
+          if (!s.joined) continue;
+          if (s === session) reply({ type: "ack", doc: "d", seq: f.seq, rev: result.rev });
+          else s.send({ type: "op", doc: "d", rev: result.rev, op: result.op.toJSON(), clientId: result.clientId, seq: result.seq });
+        }
+        break;
+      }
+      default: break;
+    }
+  }
+
+  // ---- fetch: GET /sse, POST /sse/<token> ----
+
+  readonly fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const url = new URL(String(input));
+    const method = init?.method ?? "GET";
+    const request: Request = { method, url: url.pathname, body: typeof init?.body === "string" ? init.body : undefined };
+    this.requests.push(request);
+    await Promise.resolve();
+    if (init?.signal?.aborted) throw new DOMException("aborted", "AbortError");
+    if (method === "GET" && url.pathname === "/sse") {
+      if (!this.sseUp) throw new TypeError("fetch failed");
+      const token = `t${this.nextToken++}`;
+      let session!: Session;
+      const body = new ReadableStream<Uint8Array>({
+        start: (controller) => {
+          session = {
+            id: `sse-${token}`, clientId: "", joined: false, alive: true,
+            send: (frame) => { if (session.alive) controller.enqueue(encoder.encode(`data: ${JSON.stringify(frame)}\n\n`)); },
+          };
+          this.streams.set(token, { session, controller });
+          this.sessions.add(session);
+          controller.enqueue(encoder.encode(`data: ${JSON.stringify({ type: "transport", transport: "sse", postUrl: `/sse/${token}`, heartbeatMs: this.heartbeatMs })}\n\n`));
+        },
+        cancel: () => {
+          this.streams.delete(token);
+          this.end(session);
+        },
+      });
+      init?.signal?.addEventListener("abort", () => {
+        if (this.streams.delete(token)) this.end(session);
+      });
+      return new Response(body, { status: 200, headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } });
+    }
+    if (method === "POST" && url.pathname.startsWith("/sse/")) {
+      if (this.holdPosts) await new Promise<void>((ok) => this.held.push(ok));
+      const forced = this.postStatuses.shift();
+      const stream = this.streams.get(url.pathname.slice("/sse/".length));
+      const status = forced ?? (stream ? 202 : 404);
+      request.status = status;
+      if (status === 202 && stream) for (const line of request.body!.split("\n")) this.handle(stream.session, "sse", line);
+      return new Response(null, { status });
+    }
+    return new Response("not found", { status: 404 });
+  };
+
+  // ---- WebSocket ----
+
+  readonly webSocket = (() => {
+    const hub = this;
+    return class FakeWebSocket {
+      readyState = 0;
+      onopen: (() => void) | null = null;
+      onmessage: ((e: { data: string }) => void) | null = null;
+      onclose: ((e: { code: number; reason: string }) => void) | null = null;
+      onerror: (() => void) | null = null;
+      private session: Session | null = null;
+      readonly behaviour: WsBehaviour;
+      constructor() {
+        this.behaviour = hub.ws;
+        hub.wsAttempts.push(this.behaviour);
+        setTimeout(() => {
+          if (this.readyState === 3) return;
+          if (this.behaviour === "fail") {
+            this.readyState = 3;
+            this.onerror?.();
+            this.onclose?.({ code: 1006, reason: "" });
+            return;
+          }
+          this.readyState = 1;
+          this.onopen?.();
+          if (this.behaviour === "refuse-after-open") this.close(1006);
+          if (this.behaviour !== "ok") return;
+          const session: Session = {
+            id: `ws-${Math.random()}`, clientId: "", joined: false, alive: true,
+            send: (frame) => setTimeout(() => { if (this.readyState === 1) this.onmessage?.({ data: JSON.stringify(frame) }); }, 0),
+          };
+          this.session = session;
+          hub.sessions.add(session);
+        }, 0);
+      }
+      send(data: string): void {
+        setTimeout(() => { if (this.readyState === 1 && this.session) hub["handle"](this.session, "ws", data); }, 0);
+      }
+      close(code = 1000): void {
+        if (this.readyState === 3) return;
+        this.readyState = 3;
+        if (this.session) hub["end"](this.session);
+        setTimeout(() => this.onclose?.({ code, reason: "" }), 0);
+      }
+    } as unknown as typeof WebSocket;
+  })();
+}
+
+export class MemoryStorage {
+  readonly map = new Map<string, string>();
+  getItem(k: string): string | null { return this.map.get(k) ?? null; }
+  setItem(k: string, v: string): void { this.map.set(k, v); }
+}
