@@ -30,6 +30,7 @@ public static class CollabApp
         }
 
         builder.Services.AddSingleton<DocumentFeeds>();
+        builder.Services.AddSingleton<SseSessions>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DocumentFeeds>());
 
         var app = builder.Build();
@@ -37,6 +38,7 @@ public static class CollabApp
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.Map("/ws", WebSocketEndpoint.HandleAsync);
+        SseTransport.Map(app);
         HttpEndpoints.Map(app);
         HealthEndpoints.Map(app);
         // The editor page is one static file for every document; the page reads the id from its URL.

@@ -28,6 +28,8 @@ public static class CloseCodes
     public const int MessageTooBig = 1009;
     /// <summary>An unexpected server failure.</summary>
     public const int InternalError = 1011;
+    /// <summary>Fallback transport: no POST (not even a ping) arrived for three heartbeat intervals.</summary>
+    public const int HeartbeatTimeout = 4408;
     /// <summary>The client stopped reading and its send queue overflowed; reconnect and resume with join+rev.</summary>
     public const int SendQueueOverflow = 4409;
 }

@@ -101,6 +101,23 @@ internal static class Frames
         w.WriteString("doc"u8, doc);
     });
 
+    /// <summary>Fallback transport only: the first event of a stream, saying where to POST client frames.</summary>
+    public static byte[] Transport(string postUrl, int heartbeatMs) => Build(w =>
+    {
+        w.WriteString("type"u8, "transport"u8);
+        w.WriteString("transport"u8, "sse"u8);
+        w.WriteString("postUrl"u8, postUrl);
+        w.WriteNumber("heartbeatMs"u8, heartbeatMs);
+    });
+
+    /// <summary>Fallback transport only: the last event of a stream, with the code a WebSocket would have closed with.</summary>
+    public static byte[] Close(int code, string reason) => Build(w =>
+    {
+        w.WriteString("type"u8, "close"u8);
+        w.WriteNumber("code"u8, code);
+        w.WriteString("reason"u8, reason);
+    });
+
     public static byte[] Pong(string? rawT) => Build(w =>
     {
         w.WriteString("type"u8, "pong"u8);

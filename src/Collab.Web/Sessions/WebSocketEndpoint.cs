@@ -1,7 +1,6 @@
 using Collab.Web.Fanout;
 using Collab.Web.Hosting;
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Primitives;
 
 namespace Collab.Web.Sessions;
 
@@ -20,7 +19,7 @@ internal static partial class WebSocketEndpoint
             await context.Response.WriteAsync($"/ws expects a WebSocket upgrade with Sec-WebSocket-Protocol: {Subprotocol}.\n");
             return;
         }
-        if (!IsOriginAllowed(context.Request, options))
+        if (!OriginPolicy.IsAllowed(context.Request, options))
         {
             context.Response.StatusCode = StatusCodes.Status403Forbidden;
             await context.Response.WriteAsync($"Origin '{context.Request.Headers.Origin}' is not allowed; see Collab:FrontEnd:AllowedOrigins.\n");
@@ -53,21 +52,6 @@ internal static partial class WebSocketEndpoint
             await protocol.LeaveAllAsync();
             LogClosed(logger, session.Id);
         }
-    }
-
-    /// <summary>Browsers always send Origin; same-origin is allowed, others only when listed. Non-browser clients send none.</summary>
-    private static bool IsOriginAllowed(HttpRequest request, FrontEndOptions options)
-    {
-        var origin = request.Headers.Origin;
-        if (StringValues.IsNullOrEmpty(origin)) return true;
-        var value = origin.ToString();
-        if (options.AllowedOrigins.Contains("*")) return true;
-        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri)) return false;
-        if (string.Equals(uri.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase)) return true;
-        foreach (var allowed in options.AllowedOrigins)
-            if (Uri.TryCreate(allowed, UriKind.Absolute, out var a) && Uri.Compare(a, uri, UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0)
-                return true;
-        return false;
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Session {SessionId} opened from {Remote}")]

@@ -1,0 +1,208 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using Collab.Testing;
+using Xunit;
+
+namespace Collab.Web.Tests;
+
+/// <summary>The fallback transport: Server-Sent Events down, POSTs up, carrying the same collab.v1 frames.</summary>
+public sealed class SseTransportTests
+{
+    [Fact]
+    public async Task A_fallback_session_edits_with_a_websocket_session()
+    {
+        await using var server = await CollabServer.StartAsync();
+        const string doc = "sse-edit";
+        await using var sse = await Stream.OpenAsync(server);
+        Assert.StartsWith("/sse/", sse.PostUrl, StringComparison.Ordinal);
+
+        Assert.Equal(HttpStatusCode.Accepted, await sse.PostAsync("""{"type":"hello","clientId":"sse-client","user":{"name":"Ssa"}}"""));
+        Assert.Equal("welcome", (await sse.NextAsync()).GetProperty("type").GetString());
+        await sse.PostAsync($$"""{"type":"join","doc":"{{doc}}"}""");
+        Assert.Equal(0, (await sse.NextOfAsync("joined")).GetProperty("rev").GetInt64());
+
+        await using var ws = await server.ConnectAsync("ws-client");
+        await ws.JoinAsync(doc);
+
+        await sse.PostAsync($$"""{"type":"op","doc":"{{doc}}","rev":0,"seq":1,"op":["over sse "]}""");
+        var ack = await sse.NextOfAsync("ack");
+        Assert.Equal((1L, 1L), (ack.GetProperty("seq").GetInt64(), ack.GetProperty("rev").GetInt64()));
+        var seen = await ws.WaitForAsync("op");
+        Assert.Equal("sse-client", seen.GetProperty("clientId").GetString());
+
+        await ws.SendAsync(new { type = "op", doc, rev = 1, seq = 1, op = new object[] { 9, "and ws" } });
+        var op = await sse.NextOfAsync("op");
+        Assert.Equal(("ws-client", 2L), (op.GetProperty("clientId").GetString(), op.GetProperty("rev").GetInt64()));
+
+        using var http = server.Http();
+        var state = await http.GetFromJsonAsync<JsonElement>($"/api/docs/{doc}");
+        Assert.Equal("over sse and ws", state.GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public async Task Several_frames_in_one_post_are_handled_in_order_and_bad_ones_get_their_errors()
+    {
+        await using var server = await CollabServer.StartAsync();
+        await using var sse = await Stream.OpenAsync(server);
+        await sse.PostAsync("""
+            {"type":"hello","clientId":"batch"}
+            {"type":"join","doc":"sse-batch"}
+            {"type":"op","doc":"sse-batch","rev":0,"seq":1,"op":["a"]}
+            {not json
+            {"type":"op","doc":"sse-batch","rev":1,"seq":2,"op":[1,"b"]}
+            {"type":"ping","t":7}
+            """);
+        Assert.Equal("welcome", (await sse.NextAsync()).GetProperty("type").GetString());
+        Assert.Equal("joined", (await sse.NextAsync()).GetProperty("type").GetString());
+        // Acks travel in revision order through the document's feed; direct answers (errors, pongs) may overtake them.
+        var rest = new List<JsonElement>();
+        for (var i = 0; i < 4; i++) rest.Add(await sse.NextAsync());
+        var acks = rest.Where(f => f.GetProperty("type").GetString() == "ack").Select(f => (f.GetProperty("seq").GetInt64(), f.GetProperty("rev").GetInt64()));
+        Assert.Equal([(1L, 1L), (2L, 2L)], acks);
+        Assert.Equal("bad_json", Assert.Single(rest, f => f.GetProperty("type").GetString() == "error").GetProperty("code").GetString());
+        Assert.Equal(7, Assert.Single(rest, f => f.GetProperty("type").GetString() == "pong").GetProperty("t").GetInt64());
+    }
+
+    [Fact]
+    public async Task Heartbeats_keep_the_stream_alive_and_a_client_that_stops_posting_is_closed_with_4408()
+    {
+        await using var server = await CollabServer.StartAsync(new Dictionary<string, string> { ["Collab:FrontEnd:HeartbeatMs"] = "1000" });
+        await using var sse = await Stream.OpenAsync(server);
+        Assert.Equal(1000, sse.HeartbeatMs);
+        await sse.PostAsync("""{"type":"hello","clientId":"quiet"}""");
+        await sse.NextOfAsync("welcome");
+
+        // Pinging keeps it open past three heartbeats; comments arrive meanwhile.
+        for (var i = 0; i < 4; i++)
+        {
+            await Task.Delay(1000);
+            await sse.PostAsync("""{"type":"ping"}""");
+        }
+        Assert.True(sse.Comments >= 2, $"expected heartbeat comments, saw {sse.Comments}");
+
+        // Silence for three heartbeats closes it, with the reason as the last event.
+        var close = await sse.NextOfAsync("close", TimeSpan.FromSeconds(10));
+        Assert.Equal(4408, close.GetProperty("code").GetInt32());
+        await sse.Ended.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(HttpStatusCode.NotFound, await sse.PostAsync("""{"type":"ping"}"""));
+    }
+
+    [Fact]
+    public async Task Unknown_sessions_oversized_posts_and_foreign_origins_are_refused()
+    {
+        await using var server = await CollabServer.StartAsync(new Dictionary<string, string> { ["Collab:FrontEnd:MaxMessageBytes"] = "2048" });
+        using var http = server.Http();
+        var unknown = await http.PostAsync("/sse/not-a-session", new StringContent("""{"type":"ping"}"""));
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal("unknown_session", (await unknown.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+
+        await using var sse = await Stream.OpenAsync(server);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, await sse.PostAsync(new string('x', 4096)));
+
+        using var foreign = new HttpRequestMessage(HttpMethod.Get, "/sse");
+        foreign.Headers.Add("Origin", "https://evil.example");
+        Assert.Equal(HttpStatusCode.Forbidden, (await http.SendAsync(foreign)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Stopping_the_server_ends_the_stream_with_a_1001_close_event()
+    {
+        var server = await CollabServer.StartAsync();
+        var sse = await Stream.OpenAsync(server);
+        await sse.PostAsync("""{"type":"hello","clientId":"bye"}""");
+        await sse.NextOfAsync("welcome");
+        var stopping = server.DisposeAsync().AsTask();
+        Assert.Equal(1001, (await sse.NextOfAsync("close")).GetProperty("code").GetInt32());
+        await stopping;
+        await sse.DisposeAsync();
+    }
+
+    /// <summary>A minimal EventSource: reads <c>data:</c> events into a queue, counts comment heartbeats, POSTs frames.</summary>
+    private sealed class Stream : IAsyncDisposable
+    {
+        private readonly HttpClient http;
+        private readonly HttpResponseMessage response;
+        private readonly Channel<JsonElement> events = Channel.CreateUnbounded<JsonElement>();
+        private readonly CancellationTokenSource stop = new();
+        private readonly Task reading;
+
+        private Stream(HttpClient http, HttpResponseMessage response)
+        {
+            this.http = http;
+            this.response = response;
+            reading = ReadAsync();
+        }
+
+        public string PostUrl { get; private set; } = "";
+        public int HeartbeatMs { get; private set; }
+        public int Comments { get; private set; }
+        public Task Ended => reading;
+
+        public static async Task<Stream> OpenAsync(CollabServer server)
+        {
+            var http = new HttpClient { BaseAddress = server.BaseUri, Timeout = Timeout.InfiniteTimeSpan };
+            var response = await http.GetAsync("/sse", HttpCompletionOption.ResponseHeadersRead);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+            var stream = new Stream(http, response);
+            var transport = await stream.NextAsync();
+            Assert.Equal(("transport", "sse"), (transport.GetProperty("type").GetString(), transport.GetProperty("transport").GetString()));
+            stream.PostUrl = transport.GetProperty("postUrl").GetString()!;
+            stream.HeartbeatMs = transport.GetProperty("heartbeatMs").GetInt32();
+            return stream;
+        }
+
+        public async Task<HttpStatusCode> PostAsync(string frames)
+        {
+            using var response = await http.PostAsync(PostUrl, new StringContent(frames, Encoding.UTF8, "text/plain"));
+            return response.StatusCode;
+        }
+
+        public async Task<JsonElement> NextAsync(TimeSpan? timeout = null)
+        {
+            using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
+            return await events.Reader.ReadAsync(cts.Token);
+        }
+
+        public async Task<JsonElement> NextOfAsync(string type, TimeSpan? timeout = null)
+        {
+            var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+            while (true)
+            {
+                var frame = await NextAsync(deadline - DateTime.UtcNow);
+                if (frame.GetProperty("type").GetString() == type) return frame;
+            }
+        }
+
+        private async Task ReadAsync()
+        {
+            try
+            {
+                using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(stop.Token));
+                while (await reader.ReadLineAsync(stop.Token) is { } line)
+                {
+                    if (line.StartsWith(':')) Comments++;
+                    else if (line.StartsWith("data: ", StringComparison.Ordinal)) events.Writer.TryWrite(JsonDocument.Parse(line[6..]).RootElement.Clone());
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)
+            {
+            }
+            finally
+            {
+                events.Writer.TryComplete();
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await stop.CancelAsync();
+            await reading.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            response.Dispose();
+            http.Dispose();
+        }
+    }
+}
