@@ -23,9 +23,11 @@ public static class CollabCluster
         var cluster = ReadClusterOptions(builder.Configuration, defaultGatewayPort);
         ValidatedOptions.Add<DocumentGrainOptions>(builder.Services, DocumentGrainOptions.Section, o => o.Validate());
         builder.AddDocumentStore();
+        builder.AddCollabTelemetry();
 
         builder.UseOrleans(silo =>
         {
+            if (Telemetry.IsEnabled(builder.Configuration)) silo.AddActivityPropagation();
             silo.Configure<Orleans.Configuration.ClusterOptions>(o =>
             {
                 o.ClusterId = cluster.ClusterId;
@@ -60,8 +62,10 @@ public static class CollabCluster
     public static ClusterOptions AddCollabClient(this IHostApplicationBuilder builder)
     {
         var cluster = ReadClusterOptions(builder.Configuration, defaultGatewayPort: 0);
+        builder.AddCollabTelemetry();
         builder.UseOrleansClient(client =>
         {
+            if (Telemetry.IsEnabled(builder.Configuration)) client.AddActivityPropagation();
             client.Configure<Orleans.Configuration.ClusterOptions>(o =>
             {
                 o.ClusterId = cluster.ClusterId;
