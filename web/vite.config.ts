@@ -21,6 +21,7 @@ export default defineConfig({
     proxy: {
       "/ws": { target: "ws://localhost:5000", ws: true },
       "/api": "http://localhost:5000",
+      "/sse": "http://localhost:5000",
     },
   },
 });

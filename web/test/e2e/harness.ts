@@ -96,14 +96,18 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
-/** A person: their own browser context (own localStorage), one editor page on `doc`. */
-export async function openEditor(browser: Browser, server: CollabProcess, doc: string, name: string, color = "#e91e63"):
-  Promise<{ context: BrowserContext; page: Page }> {
+/**
+ * A person: their own browser context (own localStorage), one editor page on `doc`. `prepare` runs before the page
+ * loads (e.g. to route its WebSockets).
+ */
+export async function openEditor(browser: Browser, server: CollabProcess, doc: string, name: string, color = "#e91e63",
+  prepare?: (page: Page) => Promise<void>): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport: { width: 900, height: 640 } });
   await context.addInitScript(([n, c]) => {
     if (!localStorage.getItem("collab.me")) localStorage.setItem("collab.me", JSON.stringify({ name: n, color: c }));
   }, [name, color]);
   const page = await context.newPage();
+  await prepare?.(page);
   await page.goto(`${server.baseUrl}/d/${doc}`);
   await waitConnected(page);
   return { context, page };
