@@ -13,6 +13,10 @@ public enum SubmitStatus
     StaleRev,
     /// <summary>The request contradicts the document (revision ahead of it, seq reused).</summary>
     BadRequest,
+    /// <summary>The op would make the document longer than its limit.</summary>
+    TooLarge,
+    /// <summary>The document receives more ops per second than its limit; retry after <see cref="SubmitResult.RetryAfterMs"/>.</summary>
+    RateLimited,
     /// <summary>The document could not commit (store failure or lost fence); retry the same seq after a pause.</summary>
     Unavailable,
 }
@@ -22,7 +26,8 @@ public enum SubmitStatus
 public sealed record SubmitResult(
     [property: Id(0)] SubmitStatus Status,
     [property: Id(1)] long Rev,
-    [property: Id(2)] string? Message = null)
+    [property: Id(2)] string? Message = null,
+    [property: Id(3)] int RetryAfterMs = 0)
 {
     public bool IsSuccess => Status is SubmitStatus.Committed or SubmitStatus.Duplicate;
 }

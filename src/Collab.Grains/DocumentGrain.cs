@@ -22,6 +22,7 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
     private readonly Dictionary<string, ClientMark> clients = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ClientMark> committedClients = new(StringComparer.Ordinal);
     private readonly HostSubscriptions subscriptions = new();
+    private readonly TokenBucket rate;
 
     private TextBuffer text = new();
     private long rev;
@@ -41,6 +42,7 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
         this.store = store;
         this.options = options.Value;
         this.logger = logger;
+        rate = new TokenBucket(this.options.OpsPerSecond, this.options.OpsBurst);
     }
 
     private string DocumentId => this.GetPrimaryKeyString();
@@ -88,6 +90,9 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
             if (originalRev > committedRev && !await CommittedAsync(originalRev)) return Unavailable();
             return new SubmitResult(SubmitStatus.Duplicate, originalRev);
         }
+        if (!rate.TryTake(out var retryAfterMs))
+            return new SubmitResult(SubmitStatus.RateLimited, committedRev,
+                $"the document takes at most {options.OpsPerSecond} ops per second from all its editors; send this op again after retryAfterMs", retryAfterMs);
         if (request.BaseRev > rev)
             return new SubmitResult(SubmitStatus.BadRequest, committedRev, $"rev {request.BaseRev} is ahead of the document (at {rev}).");
         if (request.BaseRev < window.OldestBase)
@@ -106,7 +111,7 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
         }
         if (OpValidation.Check(op, text) is { } problem) return new SubmitResult(SubmitStatus.BadOp, committedRev, problem);
         if (op.TargetLength > options.MaxDocumentLength && op.TargetLength > op.BaseLength)
-            return new SubmitResult(SubmitStatus.BadOp, committedRev,
+            return new SubmitResult(SubmitStatus.TooLarge, committedRev,
                 $"the document would grow to {op.TargetLength} characters; the limit is {options.MaxDocumentLength}.");
 
         var inverse = text.Apply(op);

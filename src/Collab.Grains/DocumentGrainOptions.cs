@@ -14,6 +14,12 @@ public sealed class DocumentGrainOptions
     /// <summary>The longest a document may grow, in UTF-16 code units.</summary>
     public int MaxDocumentLength { get; set; } = 8 * 1024 * 1024;
 
+    /// <summary>Sustained ops per second one document accepts from all its editors together (beyond: <c>rate_limited</c>).</summary>
+    public double OpsPerSecond { get; set; } = 500;
+
+    /// <summary>Ops one document accepts in a burst above <see cref="OpsPerSecond"/>.</summary>
+    public int OpsBurst { get; set; } = 1000;
+
     /// <summary>The most ops a catch-up (join with rev, or a host filling a gap) returns at once; older clients get the full text.</summary>
     public int MaxCatchUpOps { get; set; } = 10_000;
 
@@ -26,6 +32,8 @@ public sealed class DocumentGrainOptions
         if (WindowSize < 1) return $"{Section}:WindowSize must be at least 1 (was {WindowSize}).";
         if (SnapshotEvery < 1) return $"{Section}:SnapshotEvery must be at least 1 (was {SnapshotEvery}).";
         if (MaxDocumentLength < 1) return $"{Section}:MaxDocumentLength must be at least 1 (was {MaxDocumentLength}).";
+        if (OpsPerSecond <= 0) return $"{Section}:OpsPerSecond must be positive (was {OpsPerSecond}).";
+        if (OpsBurst < 1) return $"{Section}:OpsBurst must be at least 1 (was {OpsBurst}).";
         if (MaxCatchUpOps < 1) return $"{Section}:MaxCatchUpOps must be at least 1 (was {MaxCatchUpOps}).";
         if (SubscriptionExpiry < TimeSpan.FromSeconds(5)) return $"{Section}:SubscriptionExpiry must be at least 00:00:05 (was {SubscriptionExpiry}).";
         return null;

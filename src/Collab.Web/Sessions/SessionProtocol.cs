@@ -1,4 +1,5 @@
 using Collab.Contracts;
+using Collab.Grains;
 using Collab.Ot;
 using Collab.Web.Fanout;
 using Collab.Web.Hosting;
@@ -174,6 +175,12 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
                 break;
             case SubmitStatus.StaleRev:
                 Reply(Frames.Error(ErrorCodes.StaleRev, result.Message ?? "rev too old", doc, seq));
+                break;
+            case SubmitStatus.TooLarge:
+                Reply(Frames.Error(ErrorCodes.TooLarge, result.Message ?? "the document would be too long", doc, seq));
+                break;
+            case SubmitStatus.RateLimited:
+                Reply(Frames.Error(ErrorCodes.RateLimited, result.Message ?? "too many ops for this document", doc, seq, retryAfterMs: result.RetryAfterMs));
                 break;
             case SubmitStatus.BadRequest:
                 Reply(Frames.Error(ErrorCodes.BadRequest, result.Message ?? "bad request", doc, seq));
