@@ -6,7 +6,7 @@
  * The session runs over a WebSocket or, where that cannot be established, over SSE+POST (transport.ts); the
  * choice is made by TransportPolicy (transportPolicy.ts) and is invisible to the documents.
  */
-import { CLOSE_QUEUE_OVERFLOW, CLOSE_SERVER_SHUTDOWN, type ClientFrame, type ServerFrame, type UserInfo, type WelcomeFrame } from "./protocol";
+import { CLOSE_HEARTBEAT_TIMEOUT, CLOSE_QUEUE_OVERFLOW, CLOSE_SERVER_SHUTDOWN, type ClientFrame, type ServerFrame, type UserInfo, type WelcomeFrame } from "./protocol";
 import { SSE_SESSION_GONE, SseTransport, TRANSPORT_LABEL, WebSocketTransport, type Transport, type TransportClose, type TransportKind } from "./transport";
 import { TransportPolicy } from "./transportPolicy";
 
@@ -234,9 +234,10 @@ export class CollabConnection {
         return;
       }
     }
-    // 1001 (shutdown), 4409 (queue overflow), SSE session gone: reconnect and resume at once. 1006 (dropped),
-    // 1011 and the rest: reconnect with backoff.
-    if (info.code === CLOSE_SERVER_SHUTDOWN || info.code === CLOSE_QUEUE_OVERFLOW || (info.code === SSE_SESSION_GONE && !neverWorked)) this.attempt = 0;
+    // 1001 (shutdown), 4408 (heartbeat timeout), 4409 (queue overflow), SSE session gone: the session ended, the
+    // server is fine: reconnect and resume at once. 1006 (dropped), 1011 and the rest: reconnect with backoff.
+    const resumable = [CLOSE_SERVER_SHUTDOWN, CLOSE_HEARTBEAT_TIMEOUT, CLOSE_QUEUE_OVERFLOW, SSE_SESSION_GONE].includes(info.code);
+    if (resumable && !neverWorked) this.attempt = 0;
     this.scheduleReconnect();
   }
 

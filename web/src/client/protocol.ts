@@ -6,6 +6,8 @@ export const SUBPROTOCOL = "collab.v1";
 /** Close codes after which the client reconnects and resumes (docs/protocol.md, section 6). */
 export const CLOSE_SERVER_SHUTDOWN = 1001;
 export const CLOSE_QUEUE_OVERFLOW = 4409;
+/** The server heard no ping for too long (the client's timers were stalled, or its POSTs did not get through). */
+export const CLOSE_HEARTBEAT_TIMEOUT = 4408;
 
 export interface UserInfo {
   name?: string;

@@ -3,7 +3,7 @@
  * plus HTTP POST (client → server) for networks where the WebSocket upgrade fails or is buffered. Both carry the
  * same frames with the same session semantics; the connection (connection.ts) picks one (transportPolicy.ts).
  */
-import { SUBPROTOCOL } from "./protocol";
+import { CLOSE_HEARTBEAT_TIMEOUT, SUBPROTOCOL } from "./protocol";
 
 export type TransportKind = "websocket" | "sse";
 
@@ -45,8 +45,8 @@ export interface Transport {
 export const SSE_DROPPED = 1006;
 /** A POST was answered 404: the server no longer knows the session (expired, or another front end). Resume. */
 export const SSE_SESSION_GONE = 4404;
-/** No event or comment for 2.5 heartbeats. */
-export const SSE_SILENT = 4408;
+/** No event or comment for 2.5 heartbeats (the client's side of the server's heartbeat timeout). */
+export const SSE_SILENT = CLOSE_HEARTBEAT_TIMEOUT;
 
 export class WebSocketTransport implements Transport {
   readonly kind = "websocket";

@@ -264,7 +264,7 @@ describe("CollabConnection over SSE", () => {
     hub.heartbeatMs = 1000; // the connection's floor
     const a = sseClient(hub, "a");
     await until(synced(hub, a), "connected");
-    await sleep(2300);
+    await sleep(2600);
     expect(hub.received.filter((r) => r.frame.type === "ping").length).toBeGreaterThanOrEqual(2);
     a.connection.stop();
   });
