@@ -67,15 +67,19 @@ public sealed class SseTransportTests
     }
 
     [Fact]
-    public async Task Heartbeats_keep_the_stream_alive_and_a_client_that_stops_posting_is_closed_with_4408()
+    public async Task Heartbeats_keep_the_stream_alive_and_a_client_that_stops_posting_is_closed_with_4408_after_the_idle_timeout()
     {
-        await using var server = await CollabServer.StartAsync(new Dictionary<string, string> { ["Collab:FrontEnd:HeartbeatMs"] = "1000" });
+        await using var server = await CollabServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Collab:FrontEnd:HeartbeatMs"] = "1000",
+            ["Collab:FrontEnd:FallbackIdleTimeoutMs"] = "3000",
+        });
         await using var sse = await Stream.OpenAsync(server);
         Assert.Equal(1000, sse.HeartbeatMs);
         await sse.PostAsync("""{"type":"hello","clientId":"quiet"}""");
         await sse.NextOfAsync("welcome");
 
-        // Pinging keeps it open past three heartbeats; comments arrive meanwhile.
+        // Pinging keeps it open past the idle timeout; heartbeat comments arrive meanwhile.
         for (var i = 0; i < 4; i++)
         {
             await Task.Delay(1000);
@@ -83,7 +87,7 @@ public sealed class SseTransportTests
         }
         Assert.True(sse.Comments >= 2, $"expected heartbeat comments, saw {sse.Comments}");
 
-        // Silence for three heartbeats closes it, with the reason as the last event.
+        // Silence for the idle timeout closes it, with the reason as the last event.
         var close = await sse.NextOfAsync("close", TimeSpan.FromSeconds(10));
         Assert.Equal(4408, close.GetProperty("code").GetInt32());
         await sse.Ended.WaitAsync(TimeSpan.FromSeconds(5));

@@ -14,6 +14,12 @@ public sealed class FrontEndOptions
     /// <summary>A peer that does not answer a keep-alive ping within this time is dropped (its presence goes with it).</summary>
     public int HeartbeatTimeoutMs { get; set; } = 30_000;
 
+    /// <summary>
+    /// Fallback transport: a session that POSTs nothing (not even <c>ping</c>) for this long is closed with 4408. Longer
+    /// than a few heartbeats because browsers throttle timers in hidden tabs to about once a minute.
+    /// </summary>
+    public int FallbackIdleTimeoutMs { get; set; } = 120_000;
+
     /// <summary>The largest frame a client may send, in bytes (<c>too_large</c>, close 1009 beyond).</summary>
     public int MaxMessageBytes { get; set; } = 1024 * 1024;
 
@@ -37,6 +43,7 @@ public sealed class FrontEndOptions
     {
         if (HeartbeatMs is < 1000 or > 30_000) return $"{Section}:HeartbeatMs must be between 1000 and 30000 (was {HeartbeatMs}); proxies cut idle connections at 60 s.";
         if (HeartbeatTimeoutMs < 1000) return $"{Section}:HeartbeatTimeoutMs must be at least 1000 (was {HeartbeatTimeoutMs}).";
+        if (FallbackIdleTimeoutMs < 2 * HeartbeatMs) return $"{Section}:FallbackIdleTimeoutMs must be at least twice HeartbeatMs (was {FallbackIdleTimeoutMs}).";
         if (MaxMessageBytes < 1024) return $"{Section}:MaxMessageBytes must be at least 1024 (was {MaxMessageBytes}).";
         if (SendQueueFrames < 16) return $"{Section}:SendQueueFrames must be at least 16 (was {SendQueueFrames}).";
         if (MaxDocumentsPerSession < 1) return $"{Section}:MaxDocumentsPerSession must be at least 1 (was {MaxDocumentsPerSession}).";

@@ -80,7 +80,7 @@ internal static partial class SseTransport
     {
         var session = entry.Session;
         var heartbeat = TimeSpan.FromMilliseconds(options.HeartbeatMs);
-        var idleLimit = 3L * options.HeartbeatMs;
+        var idleLimit = (long)options.FallbackIdleTimeoutMs;
         while (true)
         {
             var ready = session.Outbox.WaitToReadAsync(cancellationToken).AsTask();
