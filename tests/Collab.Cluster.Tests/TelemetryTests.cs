@@ -10,7 +10,7 @@ namespace Collab.Cluster.Tests;
 /// <summary>The Application Insights exporter is wired only where App Service sets its connection string.</summary>
 public sealed class TelemetryTests
 {
-    // The shape App Service receives from the Bicep; nothing is sent in these tests (no span or metric is recorded).
+    // The shape App Service receives from the Bicep, with endpoints on a closed loopback port: nothing leaves the machine.
     private const string ConnectionString =
         "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=http://127.0.0.1:9/;LiveEndpoint=http://127.0.0.1:9/";
 
@@ -23,6 +23,9 @@ public sealed class TelemetryTests
 
         Assert.Contains(builder.Services, d => d.ServiceType == typeof(TracerProvider));
         Assert.Contains(builder.Services, d => d.ServiceType == typeof(MeterProvider));
+        using var app = builder.Build();
+        Assert.NotNull(app.Services.GetService<TracerProvider>());
+        Assert.NotNull(app.Services.GetService<MeterProvider>());
     }
 
     [Fact]
