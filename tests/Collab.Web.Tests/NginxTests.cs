@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
+using System.Net.WebSockets;
 using System.Text.Json;
+using Collab.Ot;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -10,7 +12,8 @@ namespace Collab.Web.Tests;
 
 /// <summary>
 /// Collab behind a real nginx (Debian's package, started on loopback) running the shipped infra/nginx/collab.conf:
-/// WebSockets go through it, and an idle editor outlives nginx's read timeout thanks to the server's pings.
+/// WebSockets go through it, an idle editor outlives nginx's read timeout thanks to the server's pings, and when nginx
+/// strips the Upgrade header the SSE + POST fallback still edits.
 /// </summary>
 public sealed class NginxTests(ITestOutputHelper output)
 {
@@ -82,6 +85,41 @@ public sealed class NginxTests(ITestOutputHelper output)
         Report.Figure("nginx idle control", $"with proxy_read_timeout 1s and server pings every 5000 ms nginx cut the idle editor after {after.TotalMilliseconds:F0} ms");
     }
 
+    [Fact]
+    public async Task When_nginx_strips_Upgrade_the_handshake_fails_and_an_SSE_editor_converges_with_a_WebSocket_editor()
+    {
+        var seed = Seed();
+        output.WriteLine($"seed {seed}");
+        await using var server = await CollabServer.StartAsync();
+        using var nginx = await NginxServer.StartAsync([server.BaseUri.Authority], new NginxSettings(StripUpgrade: true));
+        const string doc = "nginx-sse";
+
+        await Assert.ThrowsAsync<WebSocketException>(() => TestClient.OpenAsync(nginx.WebSocketUri, "no-upgrade"));
+
+        await using var sse = await SseClient.ConnectAsync(nginx.BaseUri, "sse-editor");
+        Assert.Contains("no-cache", sse.StreamResponse.Headers.CacheControl?.ToString() ?? "", StringComparison.Ordinal);
+        var fallback = new SseEditor(sse, doc);
+        await fallback.JoinAsync();
+
+        await using var direct = await OtConnection.ConnectAsync(server.WebSocketUri, "ws-editor");
+        var model = await OtClientModel.JoinAsync(direct, doc);
+
+        var stopwatch = Stopwatch.StartNew();
+        await Task.WhenAll(
+            EditRandomlyAsync(model, new Random(seed), edits: 30),
+            fallback.EditRandomlyAsync(new Random(seed + 1), edits: 30));
+
+        using var http = nginx.Http();
+        var (text, rev) = await ServerStateAsync(http, doc, [model], seed);
+        await fallback.WaitUntilAsync(rev, Settle);
+        output.WriteLine($"rev {rev} after {stopwatch.ElapsedMilliseconds} ms; {sse.PostStatuses.Count} POSTs, {sse.CommentPings} ': ping' comments");
+        Report.Figure("nginx sse fallback", $"Upgrade stripped: an SSE editor through nginx and a WebSocket editor committed {rev} ops in {stopwatch.ElapsedMilliseconds} ms and converged ({sse.PostStatuses.Count} POSTs)");
+        Assert.True(rev > 30, $"rev {rev}: the SSE editor's 30 ops (one at a time, so one revision each) and the WebSocket editor's were not all committed");
+        Assert.Equal((text, rev), (model.State.Text, model.State.Rev));
+        Assert.Equal((text, rev), fallback.State);
+        Assert.Empty(fallback.Problems);
+    }
+
     /// <summary>An editor through nginx that sends nothing unasked (its own keep-alive is off) once it has joined; it only answers the server's pings.</summary>
     private static async Task<TestClient> IdleEditorAsync(NginxServer nginx, string clientId, string doc)
     {
@@ -120,4 +158,117 @@ public sealed class NginxTests(ITestOutputHelper output)
         int.TryParse(Environment.GetEnvironmentVariable("COLLAB_TEST_SEED"), out var s) ? s : Random.Shared.Next(1, 1_000_000);
 
     private static string Tail(string log) => log.Length <= 3000 ? log : log[^3000..];
+
+    /// <summary>
+    /// A minimal OT client over <see cref="SseClient"/>: at most one op in flight and no buffer (it edits only when
+    /// synchronized), remote ops transformed against the op in flight, own ops settled by <c>ack</c>.
+    /// </summary>
+    private sealed class SseEditor(SseClient client, string doc)
+    {
+        private readonly Lock gate = new();
+        private string text = "";
+        private long rev;
+        private TextOperation? outstanding;
+        private long seq;
+        private Task? pump;
+        private readonly TaskCompletionSource joined = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public List<string> Problems { get; } = [];
+
+        public (string Text, long Rev) State
+        {
+            get
+            {
+                lock (gate) return (text, rev);
+            }
+        }
+
+        public async Task JoinAsync()
+        {
+            pump = PumpAsync();
+            await client.SendAsync(new { type = "join", doc });
+            await joined.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+
+        public async Task EditRandomlyAsync(Random random, int edits)
+        {
+            for (var i = 0; i < edits; i++)
+            {
+                await WaitAsync(() => outstanding is null, "an ack");
+                string frame;
+                lock (gate)
+                {
+                    var op = RandomEdits.Next(random, text);
+                    text = op.Apply(text);
+                    outstanding = op;
+                    seq++;
+                    frame = $"{{\"type\":\"op\",\"doc\":\"{doc}\",\"rev\":{rev},\"seq\":{seq},\"op\":{op.ToJson()}}}";
+                }
+                await client.SendRawAsync(frame);
+                await Task.Delay(random.Next(10));
+            }
+            await WaitAsync(() => outstanding is null, "the last ack");
+        }
+
+        public Task WaitUntilAsync(long target, TimeSpan timeout) => WaitAsync(() => rev >= target, $"rev {target}", timeout);
+
+        private async Task WaitAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
+        {
+            var deadline = DateTime.UtcNow + (timeout ?? Settle);
+            while (true)
+            {
+                lock (gate)
+                {
+                    if (condition()) return;
+                }
+                if (DateTime.UtcNow > deadline || pump!.IsCompleted)
+                    throw new TimeoutException($"SSE editor: no {what} (rev {rev}; stream {(pump!.IsCompleted ? "ended" : "open")}, close {client.CloseCode}; problems: {string.Join(" | ", Problems)})");
+                await Task.Delay(5);
+            }
+        }
+
+        private async Task PumpAsync()
+        {
+            while (true)
+            {
+                JsonElement frame;
+                try
+                {
+                    frame = await client.NextAsync(TimeSpan.FromHours(1));
+                }
+                catch (InvalidOperationException)
+                {
+                    return;
+                }
+                var type = frame.GetProperty("type").GetString();
+                lock (gate)
+                {
+                    switch (type)
+                    {
+                        case "joined":
+                            text = frame.GetProperty("text").GetString()!;
+                            rev = frame.GetProperty("rev").GetInt64();
+                            joined.TrySetResult();
+                            break;
+                        case "ack":
+                            if (frame.GetProperty("rev").GetInt64() != rev + 1 || frame.GetProperty("seq").GetInt64() != seq || outstanding is null)
+                                Problems.Add($"unexpected {frame.GetRawText()} at rev {rev}");
+                            rev = frame.GetProperty("rev").GetInt64();
+                            outstanding = null;
+                            break;
+                        case "op":
+                            if (frame.GetProperty("rev").GetInt64() != rev + 1) Problems.Add($"gap: {frame.GetRawText()} at rev {rev}");
+                            var remote = TextOperation.Parse(frame.GetProperty("op").GetRawText());
+                            if (outstanding is not null) (outstanding, remote) = TextOperation.Transform(outstanding, remote);
+                            text = remote.Apply(text);
+                            rev = frame.GetProperty("rev").GetInt64();
+                            break;
+                        case "error" or "close":
+                            Problems.Add(frame.GetRawText());
+                            break;
+                    }
+                }
+            }
+        }
+    }
 }
