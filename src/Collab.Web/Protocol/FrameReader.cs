@@ -62,7 +62,8 @@ internal static class FrameReader
             reader.Skip();
             return new FrameError(ErrorCodes.BadRequest, $"'{name}' must be a string");
         }
-        set(reader.GetString()!);
+        if (!TryGetString(ref reader, out var value)) return new FrameError(ErrorCodes.BadRequest, $"'{name}' must be well-formed UTF-16 (no lone surrogates)");
+        set(value);
         return null;
     }
 
@@ -149,11 +150,27 @@ internal static class FrameReader
         }
         if (reader.TokenType is JsonTokenType.String)
         {
-            frame.T = JsonSerializer.Serialize(reader.GetString());
+            if (!TryGetString(ref reader, out var t)) return new FrameError(ErrorCodes.BadRequest, "'t' must be well-formed UTF-16 (no lone surrogates)");
+            frame.T = JsonSerializer.Serialize(t);
             return null;
         }
         reader.Skip();
         return new FrameError(ErrorCodes.BadRequest, "'t' must be a number or a string");
+    }
+
+    /// <summary>Reads a string; false for an escaped lone surrogate, which .NET cannot turn into a string.</summary>
+    private static bool TryGetString(ref Utf8JsonReader reader, out string value)
+    {
+        try
+        {
+            value = reader.GetString()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = "";
+            return false;
+        }
     }
 
     /// <summary>Numbers above 2^53 cannot round-trip through JavaScript, the contract's main client language.</summary>

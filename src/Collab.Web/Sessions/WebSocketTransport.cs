@@ -49,6 +49,18 @@ internal static partial class WebSocketTransport
             // Zero-byte read: an idle session holds no receive buffer.
             var peek = await socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken);
             if (peek.MessageType == WebSocketMessageType.Close) break;
+            if (peek.EndOfMessage)
+            {
+                // An empty message is consumed whole by the zero-byte read: answer it like any other frame.
+                if (peek.MessageType == WebSocketMessageType.Text) await handle(ReadOnlyMemory<byte>.Empty);
+                else
+                {
+                    session.Enqueue(Frames.Error(ErrorCodes.BadJson, "collab.v1 frames are JSON text frames; binary frames are not accepted", fatal: true));
+                    session.Close(CloseCodes.ProtocolError, "binary frames are not part of collab.v1");
+                    return;
+                }
+                continue;
+            }
 
             var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(4096, max + 1));
             try
