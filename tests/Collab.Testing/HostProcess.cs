@@ -31,10 +31,20 @@ public sealed class HostProcess : IDisposable
 
     public bool HasExited => process.HasExited;
 
+    /// <summary>Resident memory of the process now, from /proc (Linux), in bytes.</summary>
+    public long ResidentBytes()
+    {
+        foreach (var line in File.ReadLines($"/proc/{process.Id}/status"))
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+        throw new InvalidOperationException("no VmRSS in /proc status");
+    }
+
     public HttpClient Http() => new() { BaseAddress = BaseUri, Timeout = TimeSpan.FromSeconds(10) };
 
     /// <summary>Starts <paramref name="project"/> with <paramref name="args"/> (configuration keys as <c>--Key value</c>) and waits until /readyz answers 200.</summary>
-    public static async Task<HostProcess> StartAsync(string project, IEnumerable<string> args, string? name = null, TimeSpan? readyTimeout = null)
+    public static async Task<HostProcess> StartAsync(string project, IEnumerable<string> args, string? name = null, TimeSpan? readyTimeout = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var bin = RepoPaths.BuildOutput(project);
         var port = RepoPaths.FreePort();
@@ -45,6 +55,7 @@ public sealed class HostProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
         info.ArgumentList.Add(Path.Combine(bin, project + ".dll"));
         foreach (var a in new[] { "--contentRoot", Path.Combine(RepoPaths.Root, "src", project), "--urls", $"http://127.0.0.1:{port}" }) info.ArgumentList.Add(a);
         foreach (var a in args) info.ArgumentList.Add(a);

@@ -97,4 +97,76 @@ public sealed class BackPressureTests(ITestOutputHelper output)
         Assert.Equal(rev, joined.GetProperty("rev").GetInt64());
         Assert.Equal(chunk, text);
     }
+
+    [Fact]
+    public async Task A_stalled_reader_does_not_make_the_server_buffer_what_it_cannot_send()
+    {
+        // The same load twice, each on a fresh server process: once with nobody stalled, once with a reader that never
+        // reads. What the stalled reader adds to the server's memory must be far less than what was pushed at it.
+        var control = await MeasureAsync(withStalledReader: false);
+        var stalled = await MeasureAsync(withStalledReader: true);
+        var extra = stalled.Growth - control.Growth;
+        var line = $"pushed {stalled.Pushed / 1048576} MiB of ops at a stalled reader: server RSS grew {stalled.Growth / 1048576} MiB, "
+            + $"{control.Growth / 1048576} MiB under the same load without it (extra {extra / 1048576} MiB); the reader was dropped with 4409";
+        output.WriteLine(line);
+        Report.Figure("back-pressure memory", line);
+        Assert.True(extra < stalled.Pushed / 4, line);
+    }
+
+    private static async Task<(long Growth, long Pushed)> MeasureAsync(bool withStalledReader)
+    {
+        // A separate server process, so its resident memory is its own.
+        using var host = await HostProcess.StartAsync("Collab.Web",
+        [
+            "--Collab:Storage:DataPath", Path.Combine(Path.GetTempPath(), "collab-memory", Guid.NewGuid().ToString("N")),
+            "--Collab:Cluster:SiloPort", HostProcess.Port(RepoPaths.FreePort()),
+            "--Collab:Documents:WindowSize", "16",
+            "--Collab:Documents:OpsPerSecond", "100000",
+            "--Collab:Documents:OpsBurst", "100000",
+            "--Collab:FrontEnd:MessagesPerSecond", "100000",
+            "--Collab:FrontEnd:MessageBurst", "100000",
+            "--Collab:FrontEnd:CloseTimeoutMs", "1000",
+            "--Logging:LogLevel:Default", "Warning",
+        ],
+        // Workstation GC collects often, so resident memory tracks live data rather than garbage awaiting a collection.
+        environment: new Dictionary<string, string> { ["DOTNET_gcServer"] = "0" });
+        const string doc = "memory";
+        using var stalled = new ClientWebSocket();
+        await using var writer = await TestClient.ConnectAsync(host.WebSocketUri, "writer");
+        await writer.JoinAsync(doc);
+        if (withStalledReader)
+        {
+            stalled.Options.AddSubProtocol("collab.v1");
+            stalled.Options.SetBuffer(1024, 1024);
+            await stalled.ConnectAsync(host.WebSocketUri, CancellationToken.None);
+            foreach (var frame in new object[] { new { type = "hello", clientId = "stalled" }, new { type = "join", doc }, new { type = "presence", doc, rev = 0, anchor = 0, head = 0 } })
+                await stalled.SendAsync(JsonSerializer.SerializeToUtf8Bytes(frame), WebSocketMessageType.Text, true, CancellationToken.None);
+            await writer.WaitForAsync("presence", p => p.GetProperty("clientId").GetString() == "stalled");
+        }
+
+        const int ops = 3000;
+        var chunk = new string('m', 16 * 1024);
+        long baseline = 0, peak = 0;
+        var dropped = false;
+        var rev = 0L;
+        for (var i = 0; i < ops; i++)
+        {
+            object[] op = i == 0 ? [chunk] : [-chunk.Length, chunk];
+            await writer.SendAsync(new { type = "op", doc, rev, seq = i + 1, op });
+            while (true)
+            {
+                var frame = await writer.NextAsync();
+                var type = frame.GetProperty("type").GetString();
+                if (type == "presence" && frame.TryGetProperty("left", out _)) dropped = true;
+                if (type != "ack") continue;
+                rev = frame.GetProperty("rev").GetInt64();
+                break;
+            }
+            if (i == 100) baseline = host.ResidentBytes();
+            if (i > 100 && i % 50 == 0) peak = Math.Max(peak, host.ResidentBytes());
+        }
+        if (withStalledReader && !dropped)
+            await writer.WaitForAsync("presence", p => p.TryGetProperty("left", out _), TimeSpan.FromSeconds(10));
+        return (peak - baseline, (long)ops * chunk.Length);
+    }
 }

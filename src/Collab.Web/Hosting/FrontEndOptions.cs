@@ -26,6 +26,9 @@ public sealed class FrontEndOptions
     /// <summary>Frames queued for one session before it is considered stalled and closed with 4409.</summary>
     public int SendQueueFrames { get; set; } = 4096;
 
+    /// <summary>Bytes queued for one session before it is considered stalled and closed with 4409 (large ops fill it before the frame count does).</summary>
+    public int SendQueueBytes { get; set; } = 4 * 1024 * 1024;
+
     /// <summary>How many documents one socket may join at once.</summary>
     public int MaxDocumentsPerSession { get; set; } = 32;
 
@@ -46,6 +49,7 @@ public sealed class FrontEndOptions
         if (FallbackIdleTimeoutMs < 2 * HeartbeatMs) return $"{Section}:FallbackIdleTimeoutMs must be at least twice HeartbeatMs (was {FallbackIdleTimeoutMs}).";
         if (MaxMessageBytes < 1024) return $"{Section}:MaxMessageBytes must be at least 1024 (was {MaxMessageBytes}).";
         if (SendQueueFrames < 16) return $"{Section}:SendQueueFrames must be at least 16 (was {SendQueueFrames}).";
+        if (SendQueueBytes < MaxMessageBytes) return $"{Section}:SendQueueBytes must be at least MaxMessageBytes (was {SendQueueBytes}).";
         if (MaxDocumentsPerSession < 1) return $"{Section}:MaxDocumentsPerSession must be at least 1 (was {MaxDocumentsPerSession}).";
         if (MessagesPerSecond <= 0) return $"{Section}:MessagesPerSecond must be positive (was {MessagesPerSecond}).";
         if (MessageBurst < 1) return $"{Section}:MessageBurst must be at least 1 (was {MessageBurst}).";

@@ -18,6 +18,7 @@ internal sealed partial class Session
     private readonly Channel<byte[]> outbox;
     private readonly CancellationTokenSource aborted = new();
     private (int Code, string Reason)? closeRequest;
+    private long queuedBytes;
 
     public Session(FrontEndOptions options, ILogger logger)
     {
@@ -43,10 +44,14 @@ internal sealed partial class Session
     /// <summary>Queues a frame; returns false (and closes the session) when the client is not keeping up.</summary>
     public bool Enqueue(byte[] frame)
     {
-        if (outbox.Writer.TryWrite(frame)) return true;
+        // Bounded twice: in frames (the channel) and in bytes (large ops), whichever fills first.
+        // A single frame larger than the byte bound (a big catch-up) still goes through an otherwise empty queue.
+        var queued = Interlocked.Add(ref queuedBytes, frame.Length);
+        if ((queued <= options.SendQueueBytes || queued == frame.Length) && outbox.Writer.TryWrite(frame)) return true;
+        Interlocked.Add(ref queuedBytes, -frame.Length);
         if (closeRequest is null)
         {
-            LogOverflow(logger, Id, options.SendQueueFrames);
+            LogOverflow(logger, Id, options.SendQueueFrames, options.SendQueueBytes);
             Close(CloseCodes.SendQueueOverflow, "send queue overflow: reconnect and resume with join+rev");
             // A stalled reader may never take the close frame either: give it a moment, then abort.
             aborted.CancelAfter(options.CloseTimeoutMs);
@@ -64,8 +69,11 @@ internal sealed partial class Session
     /// <summary>Why the session is closing, once it is.</summary>
     public (int Code, string Reason)? CloseRequest => closeRequest;
 
-    /// <summary>The frames to send, in order; completes when the session closes.</summary>
+    /// <summary>The frames to send, in order; completes when the session closes. Call <see cref="Sent"/> for each frame taken.</summary>
     public ChannelReader<byte[]> Outbox => outbox.Reader;
+
+    /// <summary>A frame left the queue (written to the transport): its bytes no longer count against the bound.</summary>
+    public void Sent(byte[] frame) => Interlocked.Add(ref queuedBytes, -frame.Length);
 
     /// <summary>Cancelled when the transport must give up on the client at once.</summary>
     public CancellationToken Aborted => aborted.Token;
@@ -75,6 +83,6 @@ internal sealed partial class Session
     /// <summary>Aborts after the close timeout, for a client that does not answer a close.</summary>
     public void AbortAfterCloseTimeout() => aborted.CancelAfter(options.CloseTimeoutMs);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} stopped reading: its send queue of {Frames} frames overflowed; closing with 4409")]
-    private static partial void LogOverflow(ILogger logger, string sessionId, int frames);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} stopped reading: its send queue ({Frames} frames, {Bytes} bytes) overflowed; closing with 4409")]
+    private static partial void LogOverflow(ILogger logger, string sessionId, int frames, int bytes);
 }

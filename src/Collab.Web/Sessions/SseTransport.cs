@@ -96,6 +96,7 @@ internal static partial class SseTransport
             // Everything queued goes out in one write and one flush.
             while (session.Outbox.TryRead(out var frame))
             {
+                session.Sent(frame);
                 if (session.CloseRequest is { Code: CloseCodes.SendQueueOverflow }) break;
                 await WriteEventCoreAsync(response, frame, cancellationToken);
             }

@@ -109,6 +109,7 @@ internal static partial class WebSocketTransport
         {
             await foreach (var frame in session.Outbox.ReadAllAsync())
             {
+                session.Sent(frame);
                 if (session.CloseRequest is { Code: CloseCodes.SendQueueOverflow }) break;
                 await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, session.Aborted);
             }
