@@ -103,12 +103,11 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
     // HTTP is redirected to HTTPS, so browsers only ever open wss:// sockets.
     httpsOnly: true
     publicNetworkAccess: 'Enabled'
-    // No ARRAffinity cookie. A WebSocket is pinned to its instance by its own TCP connection once upgraded, so it
-    // needs no affinity. The SSE + POST fallback transport (issue 5) must work when its requests land on different
-    // instances anyway — affinity is only a hint (cookies get blocked or stripped by proxies, instances restart and
-    // scale in) and collab.v1 sessions are resumable (join + rev, resend by clientId/seq, deduplicated by the grain)
-    // — so we do not rely on it, and new connections spread evenly across instances after a scale-out.
-    clientAffinityEnabled: false
+    // ARRAffinity cookie on. A WebSocket is pinned to its instance by its own TCP connection and needs no affinity,
+    // but the SSE + POST fallback transport keeps a session in one instance's memory: its POSTs must reach the
+    // instance holding its event stream. Without the cookie a POST landing elsewhere gets 404 and the client reopens
+    // the stream and resumes (join + rev, nothing lost) — correct, but it would churn on every POST.
+    clientAffinityEnabled: true
     clientCertEnabled: false
     // Regional VNet integration: each instance gets a private IP in this subnet; silo-to-silo traffic and the
     // PostgreSQL connection go through it.

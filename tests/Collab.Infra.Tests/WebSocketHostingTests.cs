@@ -27,8 +27,8 @@ public sealed class WebSocketHostingTests(CompiledTemplate compiled) : IClassFix
     public void Always_on_keeps_the_silo_and_its_sockets_loaded() => Assert.True(Bool(SiteConfig["alwaysOn"]));
 
     [Fact]
-    public void Client_affinity_is_off_because_sessions_resume_on_any_instance() =>
-        Assert.False(Bool(Site["properties"]!["clientAffinityEnabled"]));
+    public void Client_affinity_is_on_because_a_fallback_session_lives_on_one_instance() =>
+        Assert.True(Bool(Site["properties"]!["clientAffinityEnabled"]));
 
     [Fact]
     public void Health_check_probes_readyz() => Assert.Equal("/readyz", Text(SiteConfig["healthCheckPath"]));
