@@ -1,10 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Collab.Storage.Sqlite;
+namespace Collab.Storage;
 
-/// <summary>The snapshot's client table as stored: <c>{"clientId":{"seq":n,"rev":n}}</c>.</summary>
-internal static class ClientMarksJson
+/// <summary>The snapshot's client table as every store keeps it: <c>{"clientId":{"seq":n,"rev":n}}</c>.</summary>
+public static class ClientMarksJson
 {
     public static string Serialize(IReadOnlyDictionary<string, ClientMark> clients)
     {
