@@ -220,31 +220,8 @@ internal sealed class AzureTableCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>The silo process hosting <paramref name="doc"/> right now, asked through the front end (retrying while it moves).</summary>
-    public async Task<HostProcess> SiloOfAsync(string doc)
-    {
-        using var http = FrontEnd.Http();
-        var last = "";
-        for (var attempt = 0; attempt < 60; attempt++)
-        {
-            try
-            {
-                var response = await http.GetAsync(new Uri($"/api/docs/{doc}/status", UriKind.Relative));
-                if (response.IsSuccessStatusCode)
-                {
-                    var silo = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("silo").GetString()!;
-                    return SiloPorts.Single(s => silo.StartsWith($"S127.0.0.1:{s.Value}:", StringComparison.Ordinal)).Key;
-                }
-                last = $"{(int)response.StatusCode}";
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                last = e.Message;
-            }
-            await Task.Delay(200);
-        }
-        throw new InvalidOperationException($"GET /api/docs/{doc}/status never answered: {last}");
-    }
+    /// <summary>The silo process hosting <paramref name="doc"/> right now.</summary>
+    public Task<HostProcess> SiloOfAsync(string doc) => LocalCluster.SiloOfAsync(FrontEnd, SiloPorts, doc);
 
     private string[] CommonArgs() =>
     [

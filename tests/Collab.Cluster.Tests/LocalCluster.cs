@@ -92,9 +92,12 @@ public sealed class LocalCluster : IAsyncDisposable
     }
 
     /// <summary>The silo process hosting <paramref name="doc"/> right now, asked through a front end (retrying while it moves).</summary>
-    public async Task<HostProcess> SiloOfAsync(string doc)
+    public Task<HostProcess> SiloOfAsync(string doc) => SiloOfAsync(FrontEnds.First(f => !f.HasExited), SiloPorts, doc);
+
+    /// <summary>The silo (by its silo port) that <paramref name="frontEnd"/>'s <c>/api/docs/{doc}/status</c> names.</summary>
+    public static async Task<HostProcess> SiloOfAsync(HostProcess frontEnd, IReadOnlyDictionary<HostProcess, int> siloPorts, string doc)
     {
-        using var http = new HttpClient { BaseAddress = FrontEnds.First(f => !f.HasExited).BaseUri, Timeout = TimeSpan.FromSeconds(30) };
+        using var http = new HttpClient { BaseAddress = frontEnd.BaseUri, Timeout = TimeSpan.FromSeconds(30) };
         var last = "";
         for (var attempt = 0; attempt < 60; attempt++)
         {
@@ -104,7 +107,7 @@ public sealed class LocalCluster : IAsyncDisposable
                 if (response.IsSuccessStatusCode)
                 {
                     var silo = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("silo").GetString()!;
-                    return SiloPorts.Single(s => silo.StartsWith($"S127.0.0.1:{s.Value}:", StringComparison.Ordinal)).Key;
+                    return siloPorts.Single(s => silo.StartsWith($"S127.0.0.1:{s.Value}:", StringComparison.Ordinal)).Key;
                 }
                 last = $"{(int)response.StatusCode}";
             }
