@@ -39,7 +39,7 @@ public sealed class AzureTableClusteringTests(ITestOutputHelper output)
             const string shared = "azure-converge";
             await using (var editors = await Editors.ConnectAsync([frontEnd], shared, perFrontEnd: 2))
             {
-                await Task.WhenAll(editors.Models.Select((m, i) => EditRandomlyAsync(m, new Random(11 + i), 30)));
+                await Task.WhenAll(editors.Models.Select((m, i) => RandomEdits.TypeAsync(m, new Random(11 + i), 30)));
                 var (text, rev) = await SettleAsync(editors, frontEnd, shared);
                 Figure($"{editors.Models.Count} clients converged at rev {rev} ({text.Length} chars)");
             }
@@ -94,15 +94,6 @@ public sealed class AzureTableClusteringTests(ITestOutputHelper output)
         var problems = editors.Models.SelectMany(m => m.Problems).ToList();
         Assert.True(problems.Count == 0, "protocol problems seen by the clients:\n" + string.Join("\n", problems.Take(20)));
         return (text, rev);
-    }
-
-    private static async Task EditRandomlyAsync(OtClientModel model, Random random, int edits)
-    {
-        for (var i = 0; i < edits; i++)
-        {
-            await model.EditAsync(text => RandomEdits.Next(random, text));
-            await Task.Delay(random.Next(0, 15));
-        }
     }
 }
 

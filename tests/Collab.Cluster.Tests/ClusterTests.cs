@@ -28,7 +28,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
         try
         {
             var random = new Random(7);
-            await Task.WhenAll(editors.Models.Select((m, i) => EditRandomlyAsync(m, new Random(random.Next() + i), 30)));
+            await Task.WhenAll(editors.Models.Select((m, i) => RandomEdits.TypeAsync(m, new Random(random.Next() + i), 30)));
             var (text, rev) = await editors.SettleAsync(cluster, doc);
             var (other, otherRev) = await LocalCluster.ReadAsync(cluster.FrontEnds[1], doc);
 
@@ -173,15 +173,6 @@ public sealed class ClusterTests(ITestOutputHelper output)
         finally
         {
             await editors.DisposeAsync();
-        }
-    }
-
-    private static async Task EditRandomlyAsync(OtClientModel model, Random random, int edits)
-    {
-        for (var i = 0; i < edits; i++)
-        {
-            await model.EditAsync(text => RandomEdits.Next(random, text));
-            await Task.Delay(random.Next(0, 15));
         }
     }
 }

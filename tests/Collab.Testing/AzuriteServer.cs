@@ -69,7 +69,7 @@ public sealed class AzuriteServer : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!await server.AcceptsConnectionsAsync())
+        while (!await RepoPaths.AcceptsConnectionsAsync(server.Port))
         {
             if (process.HasExited || DateTime.UtcNow > deadline)
             {
@@ -123,20 +123,6 @@ public sealed class AzuriteServer : IDisposable
         finally
         {
             InstallGate.Release();
-        }
-    }
-
-    private async Task<bool> AcceptsConnectionsAsync()
-    {
-        try
-        {
-            using var tcp = new TcpClient();
-            await tcp.ConnectAsync("127.0.0.1", Port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
         }
     }
 

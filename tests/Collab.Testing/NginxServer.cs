@@ -79,7 +79,7 @@ public sealed partial class NginxServer : IDisposable
         var server = new NginxServer(process, prefix, port, config);
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!await server.AcceptsAsync())
+        while (!await RepoPaths.AcceptsConnectionsAsync(server.Port))
         {
             if (process.HasExited || DateTime.UtcNow > deadline)
             {
@@ -156,20 +156,6 @@ public sealed partial class NginxServer : IDisposable
         if (!text.Contains(directive, StringComparison.Ordinal))
             throw new InvalidOperationException($"infra/nginx/collab.conf no longer contains `{directive}`, which the nginx tests rewrite; update NginxServer.Rewrite with it");
         return text.Replace(directive, replacement, StringComparison.Ordinal);
-    }
-
-    private async Task<bool> AcceptsAsync()
-    {
-        try
-        {
-            using var tcp = new TcpClient();
-            await tcp.ConnectAsync("127.0.0.1", Port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 
     private string ReadLog(string name)

@@ -19,7 +19,7 @@ public sealed class ConvergenceTests(ITestOutputHelper output)
     [Fact]
     public async Task Eight_clients_editing_one_document_converge_to_the_server_text()
     {
-        var seed = Seed();
+        var seed = RandomEdits.Seed();
         output.WriteLine($"seed {seed}");
         await using var server = await CollabServer.StartAsync();
         const string doc = "converge-one";
@@ -34,7 +34,7 @@ public sealed class ConvergenceTests(ITestOutputHelper output)
                 models.Add(await OtClientModel.JoinAsync(connection, doc));
             }
 
-            await Task.WhenAll(models.Select((m, i) => EditRandomlyAsync(m, new Random(seed + i), edits: 40)));
+            await Task.WhenAll(models.Select((m, i) => RandomEdits.TypeAsync(m, new Random(seed + i), edits: 40)));
             await AssertConvergedAsync(server, doc, models, connections, seed);
         }
         finally
@@ -46,7 +46,7 @@ public sealed class ConvergenceTests(ITestOutputHelper output)
     [Fact]
     public async Task Six_sockets_each_editing_three_documents_converge_per_document()
     {
-        var seed = Seed();
+        var seed = RandomEdits.Seed();
         output.WriteLine($"seed {seed}");
         await using var server = await CollabServer.StartAsync();
         string[] docs = ["converge-a", "converge-b", "converge-c"];
@@ -61,24 +61,13 @@ public sealed class ConvergenceTests(ITestOutputHelper output)
                 foreach (var doc in docs) models.Add(await OtClientModel.JoinAsync(connection, doc));
             }
 
-            await Task.WhenAll(models.Select((m, i) => EditRandomlyAsync(m, new Random(seed * 31 + i), edits: 20)));
+            await Task.WhenAll(models.Select((m, i) => RandomEdits.TypeAsync(m, new Random(seed * 31 + i), edits: 20)));
             foreach (var doc in docs)
                 await AssertConvergedAsync(server, doc, [.. models.Where(m => m.Doc == doc)], connections, seed);
         }
         finally
         {
             foreach (var c in connections) await c.DisposeAsync();
-        }
-    }
-
-    private static async Task EditRandomlyAsync(OtClientModel model, Random random, int edits)
-    {
-        await Task.Yield();
-        for (var i = 0; i < edits; i++)
-        {
-            await model.EditAsync(text => RandomEdits.Next(random, text));
-            var pause = random.Next(12);
-            if (pause > 2) await Task.Delay(pause);
         }
     }
 
@@ -114,9 +103,6 @@ public sealed class ConvergenceTests(ITestOutputHelper output)
             Assert.True(text == serverText, $"seed {seed}: {model.ClientId}/{doc} diverged:\nclient: {Escape(text)}\nserver: {Escape(serverText)}");
         }
     }
-
-    private static int Seed() =>
-        int.TryParse(Environment.GetEnvironmentVariable("COLLAB_TEST_SEED"), out var s) ? s : Random.Shared.Next(1, 1_000_000);
 
     private static string Escape(string s) => JsonSerializer.Serialize(s.Length <= 400 ? s : s[..400] + "...");
 }

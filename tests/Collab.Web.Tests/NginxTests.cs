@@ -22,7 +22,7 @@ public sealed class NginxTests(ITestOutputHelper output)
     [Fact]
     public async Task Two_editors_through_nginx_converge_with_the_text_nginx_serves_from_the_API()
     {
-        var seed = Seed();
+        var seed = RandomEdits.Seed();
         output.WriteLine($"seed {seed}");
         await using var server = await CollabServer.StartAsync();
         using var nginx = await NginxServer.StartAsync([server.BaseUri.Authority]);
@@ -39,7 +39,7 @@ public sealed class NginxTests(ITestOutputHelper output)
         await using var bob = await OtConnection.ConnectAsync(nginx.WebSocketUri, "bob-nginx");
         var models = new[] { await OtClientModel.JoinAsync(alice, doc), await OtClientModel.JoinAsync(bob, doc) };
         var stopwatch = Stopwatch.StartNew();
-        await Task.WhenAll(models.Select((m, i) => EditRandomlyAsync(m, new Random(seed + i), edits: 40)));
+        await Task.WhenAll(models.Select((m, i) => RandomEdits.TypeAsync(m, new Random(seed + i), edits: 40)));
 
         using var http = nginx.Http();
         var (text, rev) = await ServerStateAsync(http, doc, models, seed);
@@ -88,7 +88,7 @@ public sealed class NginxTests(ITestOutputHelper output)
     [Fact]
     public async Task When_nginx_strips_Upgrade_the_handshake_fails_and_an_SSE_editor_converges_with_a_WebSocket_editor()
     {
-        var seed = Seed();
+        var seed = RandomEdits.Seed();
         output.WriteLine($"seed {seed}");
         await using var server = await CollabServer.StartAsync();
         using var nginx = await NginxServer.StartAsync([server.BaseUri.Authority], new NginxSettings(StripUpgrade: true));
@@ -106,7 +106,7 @@ public sealed class NginxTests(ITestOutputHelper output)
 
         var stopwatch = Stopwatch.StartNew();
         await Task.WhenAll(
-            EditRandomlyAsync(model, new Random(seed), edits: 30),
+            RandomEdits.TypeAsync(model, new Random(seed), edits: 30),
             fallback.EditRandomlyAsync(new Random(seed + 1), edits: 30));
 
         using var http = nginx.Http();
@@ -130,16 +130,6 @@ public sealed class NginxTests(ITestOutputHelper output)
         return client;
     }
 
-    private static async Task EditRandomlyAsync(OtClientModel model, Random random, int edits)
-    {
-        await Task.Yield();
-        for (var i = 0; i < edits; i++)
-        {
-            await model.EditAsync(text => RandomEdits.Next(random, text));
-            await Task.Delay(random.Next(10));
-        }
-    }
-
     /// <summary>Waits until every model has its ops acknowledged and holds the server's revision; returns the server's text and revision.</summary>
     private static async Task<(string Text, long Rev)> ServerStateAsync(HttpClient http, string doc, IReadOnlyList<OtClientModel> models, int seed)
     {
@@ -153,9 +143,6 @@ public sealed class NginxTests(ITestOutputHelper output)
         Assert.True(problems.Count == 0, $"seed {seed}: {string.Join("\n", problems)}");
         return (state.GetProperty("text").GetString()!, rev);
     }
-
-    private static int Seed() =>
-        int.TryParse(Environment.GetEnvironmentVariable("COLLAB_TEST_SEED"), out var s) ? s : Random.Shared.Next(1, 1_000_000);
 
     private static string Tail(string log) => log.Length <= 3000 ? log : log[^3000..];
 
