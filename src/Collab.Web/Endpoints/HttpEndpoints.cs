@@ -39,7 +39,7 @@ internal static class HttpEndpoints
         {
             return await read(grains.GetGrain<IDocumentGrain>(doc));
         }
-        catch (Exception e) when (e is InvalidOperationException or TimeoutException or OrleansException)
+        catch (Exception e) when (e is DocumentUnavailableException or TimeoutException or OrleansException)
         {
             // The document is moving to a new activation (or its silo is unreachable): a retry will succeed.
             return Results.Problem(statusCode: 503, title: "document unavailable", detail: "the document is moving; retry shortly",

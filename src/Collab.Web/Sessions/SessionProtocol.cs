@@ -1,5 +1,6 @@
 using Collab.Contracts;
 using Collab.Grains;
+using Collab.Grains.Core;
 using Collab.Ot;
 using Collab.Web.Fanout;
 using Collab.Web.Hosting;
