@@ -25,6 +25,9 @@ public sealed class InstrumentedStore : IDocumentStore, IAsyncDisposable
     /// <summary>Awaited before an append of the document reaches SQLite.</summary>
     public ConcurrentDictionary<string, Func<Task>> BeforeAppend { get; } = new();
 
+    /// <summary>Awaited before a snapshot of the document reaches SQLite.</summary>
+    public ConcurrentDictionary<string, Func<Task>> BeforeSnapshot { get; } = new();
+
     /// <summary>Documents whose appends complete synchronously (as a network store's may when the reply is already buffered).</summary>
     public ConcurrentDictionary<string, bool> SynchronousAppends { get; } = new();
 
@@ -44,8 +47,11 @@ public sealed class InstrumentedStore : IDocumentStore, IAsyncDisposable
 
     public Task<StoredDocument> LoadAsync(string documentId, CancellationToken cancellationToken = default) => inner.LoadAsync(documentId, cancellationToken);
 
-    public Task SaveSnapshotAsync(string documentId, DocumentSnapshot snapshot, CancellationToken cancellationToken = default) =>
-        inner.SaveSnapshotAsync(documentId, snapshot, cancellationToken);
+    public async Task SaveSnapshotAsync(string documentId, DocumentSnapshot snapshot, CancellationToken cancellationToken = default)
+    {
+        if (BeforeSnapshot.TryGetValue(documentId, out var hook)) await hook();
+        await inner.SaveSnapshotAsync(documentId, snapshot, cancellationToken);
+    }
 
     public Task<IReadOnlyList<StoredOp>> ReadOpsAsync(string documentId, long afterRev, int maxCount, CancellationToken cancellationToken = default) =>
         inner.ReadOpsAsync(documentId, afterRev, maxCount, cancellationToken);
