@@ -24,6 +24,7 @@ public static class CollabCluster
         ValidatedOptions.Add<DocumentGrainOptions>(builder.Services, DocumentGrainOptions.Section, o => o.Validate());
         builder.AddDocumentStore();
         builder.AddCollabTelemetry();
+        HealthEndpoints.AddOperations(builder.Services);
 
         builder.UseOrleans(silo =>
         {
@@ -63,6 +64,7 @@ public static class CollabCluster
     {
         var cluster = ReadClusterOptions(builder.Configuration, defaultGatewayPort: 0);
         builder.AddCollabTelemetry();
+        HealthEndpoints.AddOperations(builder.Services);
         builder.UseOrleansClient(client =>
         {
             if (Telemetry.IsEnabled(builder.Configuration)) client.AddActivityPropagation();

@@ -14,7 +14,7 @@ internal sealed partial class DocumentFeed
 {
     private const int RecentCapacity = 512;
 
-    private readonly DocumentFeeds hub;
+    private readonly IFeedHost hub;
     private readonly IDocumentGrain grain;
     private readonly ILogger logger;
     private readonly Channel<object> inbox = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
@@ -23,12 +23,21 @@ internal sealed partial class DocumentFeed
     private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long lastRev = -1;
 
-    public DocumentFeed(DocumentFeeds hub, string documentId, IDocumentGrain grain, Task previousUnsubscribe, ILogger logger)
+    public DocumentFeed(IFeedHost hub, string documentId, IDocumentGrain grain, ILogger logger)
     {
         this.hub = hub;
         DocumentId = documentId;
         this.grain = grain;
         this.logger = logger;
+    }
+
+    /// <summary>
+    /// Subscribes and runs the loop. Called once the feed is registered (never from the constructor): a subscribe that
+    /// fails at once must find the feed registered to remove it, not leave a dead feed behind.
+    /// </summary>
+    public void Start(Task previousUnsubscribe)
+    {
+        if (Completion is not null) throw new InvalidOperationException("The feed is already running.");
         Completion = RunAsync(previousUnsubscribe);
     }
 
@@ -40,7 +49,8 @@ internal sealed partial class DocumentFeed
     /// <summary>When the last session released the feed (guarded by the hub's lock).</summary>
     public DateTime IdleSince { get; set; }
 
-    public Task Completion { get; }
+    /// <summary>Completes when the loop ended (and the host unsubscribed); null until <see cref="Start"/>.</summary>
+    public Task? Completion { get; private set; }
 
     /// <summary>Completes once the host is subscribed to the document.</summary>
     public Task Ready => ready.Task;
@@ -89,8 +99,16 @@ internal sealed partial class DocumentFeed
         }
         catch (Exception e)
         {
-            ready.TrySetException(e);
+            // No loop will run: close the inbox so later attaches fail and detaches complete at once, and answer what
+            // was queued meanwhile, so no join waits forever on a feed that never started.
+            inbox.Writer.TryComplete();
             hub.Forget(this);
+            ready.TrySetException(e);
+            while (inbox.Reader.TryRead(out var item))
+            {
+                if (item is AttachItem attach) attach.Done.TrySetException(new InvalidOperationException("The document feed could not subscribe.", e));
+                else if (item is DetachItem detach) detach.Done.TrySetResult();
+            }
             return;
         }
 

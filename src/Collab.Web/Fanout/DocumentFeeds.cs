@@ -9,7 +9,7 @@ namespace Collab.Web.Fanout;
 /// commit) per document per host, whatever the number of local sessions. Renews subscriptions before they expire and
 /// drops the feeds of documents nobody here edits any more.
 /// </summary>
-internal sealed class DocumentFeeds : IDocumentObserver, IHostedService, IDisposable
+internal sealed class DocumentFeeds : IDocumentObserver, IFeedHost, IHostedService, IDisposable
 {
     private readonly IGrainFactory grains;
     private readonly ILoggerFactory loggers;
@@ -38,17 +38,21 @@ internal sealed class DocumentFeeds : IDocumentObserver, IHostedService, IDispos
     /// <summary>The feed of a document, created (and subscribed) on first use; pair with <see cref="Release"/>.</summary>
     public DocumentFeed Acquire(string documentId)
     {
+        DocumentFeed feed;
+        Task? previous = null;
         lock (gate)
         {
-            if (!feeds.TryGetValue(documentId, out var feed))
+            if (!feeds.TryGetValue(documentId, out feed!))
             {
-                var previous = unsubscribing.Remove(documentId, out var task) ? task : Task.CompletedTask;
-                feed = new DocumentFeed(this, documentId, grains.GetGrain<IDocumentGrain>(documentId), previous, loggers.CreateLogger<DocumentFeed>());
+                previous = unsubscribing.Remove(documentId, out var task) ? task : Task.CompletedTask;
+                feed = new DocumentFeed(this, documentId, grains.GetGrain<IDocumentGrain>(documentId), loggers.CreateLogger<DocumentFeed>());
                 feeds.Add(documentId, feed);
             }
             feed.References++;
-            return feed;
         }
+        // Started outside the lock, once registered: a subscribe failing at once can then unregister it.
+        if (previous is not null) feed.Start(previous);
+        return feed;
     }
 
     public void Release(DocumentFeed feed)
@@ -60,7 +64,7 @@ internal sealed class DocumentFeeds : IDocumentObserver, IHostedService, IDispos
     }
 
     /// <summary>Removes a feed that failed to subscribe so the next join tries afresh.</summary>
-    internal void Forget(DocumentFeed feed)
+    public void Forget(DocumentFeed feed)
     {
         lock (gate)
         {
@@ -96,7 +100,7 @@ internal sealed class DocumentFeeds : IDocumentObserver, IHostedService, IDispos
             feeds.Clear();
         }
         foreach (var feed in all) feed.Complete();
-        await Task.WhenAll(all.Select(f => f.Completion)).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Task.WhenAll(all.Select(f => f.Completion ?? Task.CompletedTask)).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
     /// <summary>Renews live subscriptions and retires feeds idle for a whole renewal period (a quick rejoin keeps its feed).</summary>
@@ -111,7 +115,7 @@ internal sealed class DocumentFeeds : IDocumentObserver, IHostedService, IDispos
                 {
                     feeds.Remove(feed.DocumentId);
                     feed.Complete();
-                    unsubscribing[feed.DocumentId] = feed.Completion;
+                    unsubscribing[feed.DocumentId] = feed.Completion ?? Task.CompletedTask;
                 }
                 else
                 {

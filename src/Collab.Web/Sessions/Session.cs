@@ -17,7 +17,8 @@ internal sealed partial class Session
     private readonly ILogger logger;
     private readonly Channel<byte[]> outbox;
     private readonly CancellationTokenSource aborted = new();
-    private (int Code, string Reason)? closeRequest;
+    // Written by the receive loop, the feed loops and the shutdown callback: the first close wins, atomically.
+    private CloseReason? closeRequest;
     private long queuedBytes;
 
     public Session(FrontEndOptions options, ILogger logger)
@@ -49,25 +50,30 @@ internal sealed partial class Session
         var queued = Interlocked.Add(ref queuedBytes, frame.Length);
         if ((queued <= options.SendQueueBytes || queued == frame.Length) && outbox.Writer.TryWrite(frame)) return true;
         Interlocked.Add(ref queuedBytes, -frame.Length);
-        if (closeRequest is null)
+        if (Close(CloseCodes.SendQueueOverflow, "send queue overflow: reconnect and resume with join+rev"))
         {
             LogOverflow(logger, Id, options.SendQueueFrames, options.SendQueueBytes);
-            Close(CloseCodes.SendQueueOverflow, "send queue overflow: reconnect and resume with join+rev");
             // A stalled reader may never take the close frame either: give it a moment, then abort.
             aborted.CancelAfter(options.CloseTimeoutMs);
         }
         return false;
     }
 
-    /// <summary>Closes the session after the frames already queued (or at once, for an overflow).</summary>
-    public void Close(int code, string reason)
+    /// <summary>
+    /// Closes the session after the frames already queued (or at once, for an overflow). Safe from any thread: the
+    /// first call decides the code and reason; returns whether this call was that one.
+    /// </summary>
+    public bool Close(int code, string reason)
     {
-        closeRequest ??= (code, reason);
+        var won = Interlocked.CompareExchange(ref closeRequest, new CloseReason(code, reason), null) is null;
         outbox.Writer.TryComplete();
+        return won;
     }
 
     /// <summary>Why the session is closing, once it is.</summary>
-    public (int Code, string Reason)? CloseRequest => closeRequest;
+    public (int Code, string Reason)? CloseRequest => Volatile.Read(ref closeRequest) is { } c ? (c.Code, c.Reason) : null;
+
+    private sealed record CloseReason(int Code, string Reason);
 
     /// <summary>The frames to send, in order; completes when the session closes. Call <see cref="Sent"/> for each frame taken.</summary>
     public ChannelReader<byte[]> Outbox => outbox.Reader;

@@ -79,20 +79,27 @@ internal static partial class SseTransport
     private static async Task SendLoopAsync(SseSessions.Entry entry, HttpResponse response, FrontEndOptions options, CancellationToken cancellationToken)
     {
         var session = entry.Session;
-        var heartbeat = TimeSpan.FromMilliseconds(options.HeartbeatMs);
         var idleLimit = (long)options.FallbackIdleTimeoutMs;
+        // One pending read-wait and one timer for the whole stream: a heartbeat leaves nothing behind to complete later.
+        using var heartbeat = new PeriodicTimer(TimeSpan.FromMilliseconds(options.HeartbeatMs));
+        Task<bool>? ready = null;
+        Task<bool>? tick = null;
         while (true)
         {
-            var ready = session.Outbox.WaitToReadAsync(cancellationToken).AsTask();
-            if (await Task.WhenAny(ready, Task.Delay(heartbeat, cancellationToken)) != ready)
+            ready ??= session.Outbox.WaitToReadAsync(cancellationToken).AsTask();
+            tick ??= heartbeat.WaitForNextTickAsync(cancellationToken).AsTask();
+            if (await Task.WhenAny(ready, tick) == tick)
             {
+                tick = null;
                 if (Environment.TickCount64 - entry.LastPost > idleLimit)
                     session.Close(CloseCodes.HeartbeatTimeout, $"no ping for {idleLimit} ms; reconnect and resume with join+rev");
                 await response.Body.WriteAsync(Ping, cancellationToken);
                 await response.Body.FlushAsync(cancellationToken);
                 continue;
             }
-            if (!await ready) break;
+            var more = await ready;
+            ready = null;
+            if (!more) break;
             // Everything queued goes out in one write and one flush.
             while (session.Outbox.TryRead(out var frame))
             {

@@ -1,0 +1,16 @@
+using Collab.Contracts;
+
+namespace Collab.Web.Fanout;
+
+/// <summary>What a <see cref="DocumentFeed"/> needs from the host that owns it: its identity towards grains, and a way out.</summary>
+internal interface IFeedHost
+{
+    /// <summary>Identifies this host to document grains.</summary>
+    string HostId { get; }
+
+    /// <summary>The observer grains call back on.</summary>
+    IDocumentObserver Reference { get; }
+
+    /// <summary>Unregisters a feed that could not subscribe, so the next join tries afresh.</summary>
+    void Forget(DocumentFeed feed);
+}
