@@ -122,7 +122,8 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
       // Two private ports per instance in WEBSITE_PRIVATE_PORTS: the first is the silo port, the second the Orleans
       // gateway (for Orleans clients inside the VNet, e.g. a future separate front end).
       vnetPrivatePortsCount: 2
-      // /readyz answers 200 only when the silo has joined the cluster and the store is reachable; App Service stops
+      // /readyz answers 200 when the silo has joined the cluster (a store outage is reported, not failed: every
+      // instance shares the store, so pulling them all would only add an outage); App Service stops
       // routing new requests to an instance that fails it (WEBSITE_HEALTHCHECK_MAXPINGFAILURES) and replaces it.
       healthCheckPath: '/readyz'
       // HTTP/2 between browsers and the App Service front end: SSE streams and POSTs of the fallback transport share
