@@ -6,22 +6,18 @@ using Microsoft.Extensions.Logging;
 namespace Collab.Web.Fanout;
 
 /// <summary>
-/// One document's stream on this host. A single loop applies, in order, the grain's notifications, session joins and
-/// leaves, presence and catch-up requests, so every session of the document is sent each revision exactly once, in
-/// revision order, without gaps. Notifications are best effort: a gap is filled from the grain before going on.
+/// One document's stream on this host: the shell around <see cref="FeedSequencer"/>, which decides what each session is
+/// sent. A single loop feeds it, in order, the grain's notifications, session joins and leaves, presence and catch-up
+/// results, and performs the fetches it asks for: notifications are best effort, a gap is filled from the grain.
 /// </summary>
 internal sealed partial class DocumentFeed
 {
-    private const int RecentCapacity = 512;
-
     private readonly IFeedHost hub;
     private readonly IDocumentGrain grain;
     private readonly ILogger logger;
     private readonly Channel<object> inbox = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly List<SessionDocument> sessions = [];
-    private readonly Queue<(CommittedOp Op, byte[] Frame)> recent = new();
+    private readonly FeedSequencer sequencer;
     private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private long lastRev = -1;
 
     public DocumentFeed(IFeedHost hub, string documentId, IDocumentGrain grain, ILogger logger)
     {
@@ -29,6 +25,7 @@ internal sealed partial class DocumentFeed
         DocumentId = documentId;
         this.grain = grain;
         this.logger = logger;
+        sequencer = new FeedSequencer(documentId);
     }
 
     /// <summary>
@@ -94,7 +91,7 @@ internal sealed partial class DocumentFeed
         await previousUnsubscribe.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         try
         {
-            lastRev = await grain.Subscribe(hub.HostId, hub.Reference);
+            sequencer.Subscribed(await grain.Subscribe(hub.HostId, hub.Reference));
             ready.TrySetResult();
         }
         catch (Exception e)
@@ -143,43 +140,28 @@ internal sealed partial class DocumentFeed
         switch (item)
         {
             case CommittedOp[] ops:
-                foreach (var op in ops)
-                {
-                    if (op.Rev <= lastRev) continue;
-                    if (op.Rev > lastRev + 1) await CatchUpAsync(op.Rev - 1);
-                    if (op.Rev == lastRev + 1) Publish(op);
-                }
+                if (sequencer.Offer(ops) is { } gapTo) await CatchUpAsync(gapTo);
                 break;
             case AttachItem attach:
                 await AttachCoreAsync(attach);
                 break;
             case DetachItem detach:
-                sessions.Remove(detach.Member);
+                sequencer.Detach(detach.Member);
                 detach.Done.TrySetResult();
                 break;
             case PresenceItem presence:
-                PublishPresence(presence);
+                sequencer.Presence(presence.Presence, presence.LeftSessionId);
                 break;
-            case DuplicateItem { Member: var member } duplicate when member.IsUnanswered(duplicate.Seq):
-                // The stream has not answered this resend: if the revision was already sent, answer now; otherwise its
-                // delivery (as an ack) will.
-                if (duplicate.Rev <= member.Rev)
-                {
-                    member.Answer(duplicate.Seq);
-                    member.Session.Enqueue(Frames.Ack(DocumentId, duplicate.Seq, duplicate.Rev));
-                }
-                else if (duplicate.Rev > lastRev)
-                {
-                    await CatchUpAsync(duplicate.Rev);
-                }
+            case DuplicateItem duplicate:
+                if (sequencer.Duplicate(duplicate.Member, duplicate.Seq, duplicate.Rev) is { } upTo) await CatchUpAsync(upTo);
                 break;
-            case EnsureItem ensure when ensure.Rev > lastRev:
+            case EnsureItem ensure when ensure.Rev > sequencer.LastRev:
                 if (ensure.Final) await CatchUpAsync(ensure.Rev);
                 else _ = RetryLaterAsync(ensure with { Final = true });
                 break;
             case RenewItem:
                 var committed = await grain.Subscribe(hub.HostId, hub.Reference);
-                if (committed > lastRev) await CatchUpAsync(committed);
+                if (committed > sequencer.LastRev) await CatchUpAsync(committed);
                 break;
         }
     }
@@ -193,30 +175,19 @@ internal sealed partial class DocumentFeed
 
     private async Task AttachCoreAsync(AttachItem attach)
     {
-        var member = attach.Member;
         var join = attach.Join;
-        if (lastRev < join.Rev) await CatchUpAsync(join.Rev);
+        if (sequencer.LastRev < join.Rev) await CatchUpAsync(join.Rev);
         // Fetch what the joiner missed before queueing anything, so a failed fetch never leaves it half joined.
-        var missed = lastRev > join.Rev ? await MissedSinceAsync(join.Rev) : [];
-
-        member.Rev = join.Rev;
-        if (!member.Session.Enqueue(Frames.Joined(DocumentId, join)))
-        {
-            attach.Done.TrySetResult();
-            return;
-        }
-        foreach (var (op, frame) in missed) Deliver(member, op, frame);
-        foreach (var presence in join.Presences)
-            if (presence.SessionId != member.Session.Id) member.Session.Enqueue(Frames.Presence(DocumentId, presence));
-        sessions.Add(member);
+        var missed = sequencer.MissedFromRecent(join.Rev) ?? await FetchMissedAsync(join.Rev);
+        sequencer.Attach(attach.Member, join, missed);
         attach.Done.TrySetResult();
     }
 
-    /// <summary>The ops after <paramref name="rev"/> up to the feed's revision, from the recent frames or the grain.</summary>
-    private async Task<List<(CommittedOp Op, byte[] Frame)>> MissedSinceAsync(long rev)
+    /// <summary>The ops after <paramref name="rev"/> up to the feed's revision, from the grain (older than the recent frames).</summary>
+    private async Task<List<(CommittedOp Op, byte[] Frame)>> FetchMissedAsync(long rev)
     {
-        if (recent.Count > 0 && recent.Peek().Op.Rev <= rev + 1) return [.. recent.Where(r => r.Op.Rev > rev)];
         var missed = new List<(CommittedOp, byte[])>();
+        var lastRev = sequencer.LastRev;
         while (rev < lastRev)
         {
             var ops = await grain.GetOps(rev, (int)Math.Min(lastRev - rev, 10_000));
@@ -233,48 +204,14 @@ internal sealed partial class DocumentFeed
 
     private async Task CatchUpAsync(long toRev)
     {
-        while (lastRev < toRev)
+        while (sequencer.LastRev < toRev)
         {
-            LogCatchingUp(logger, DocumentId, lastRev, toRev);
-            var ops = await grain.GetOps(lastRev, (int)Math.Min(toRev - lastRev, 10_000));
+            LogCatchingUp(logger, DocumentId, sequencer.LastRev, toRev);
+            var ops = await grain.GetOps(sequencer.LastRev, (int)Math.Min(toRev - sequencer.LastRev, 10_000));
             if (ops.Length == 0) return;
-            foreach (var op in ops)
-                if (op.Rev == lastRev + 1) Publish(op);
-        }
-    }
-
-    private void Publish(CommittedOp op)
-    {
-        var frame = Frames.Op(DocumentId, op);
-        lastRev = op.Rev;
-        recent.Enqueue((op, frame));
-        if (recent.Count > RecentCapacity) recent.Dequeue();
-        foreach (var member in sessions) Deliver(member, op, frame);
-    }
-
-    private void Deliver(SessionDocument member, CommittedOp op, byte[] opFrame)
-    {
-        if (op.Rev != member.Rev + 1) return;
-        member.Rev = op.Rev;
-        if (op.ClientId != member.Session.ClientId)
-        {
-            member.Session.Enqueue(opFrame);
-            return;
-        }
-        // The session's own op (or one its client sent on an earlier connection): the ack, answering that submission.
-        member.Answer(op.Seq);
-        member.Session.Enqueue(Frames.Ack(DocumentId, op.Seq, op.Rev));
-    }
-
-    private void PublishPresence(PresenceItem item)
-    {
-        var sender = item.Presence?.SessionId ?? item.LeftSessionId;
-        byte[]? frame = null;
-        foreach (var member in sessions)
-        {
-            if (member.Session.Id == sender) continue;
-            frame ??= item.Presence is { } p ? Frames.Presence(DocumentId, p) : Frames.PresenceLeft(DocumentId, item.LeftSessionId!);
-            member.Session.Enqueue(frame);
+            var before = sequencer.LastRev;
+            sequencer.Offer(ops);
+            if (sequencer.LastRev == before) return; // the grain answered nothing that follows on: try again on the next notification
         }
     }
 

@@ -1,0 +1,128 @@
+using Collab.Contracts;
+using Collab.Web.Protocol;
+
+namespace Collab.Web.Fanout;
+
+/// <summary>
+/// The decisions of one document's feed, with no I/O: which revision comes next, what each session is sent (an
+/// <c>op</c> frame, or an <c>ack</c> for its own op), what a joiner missed, and when a gap must be fetched from the grain.
+/// <see cref="DocumentFeed"/> is the shell: it feeds notifications and fetched ops in, and performs the fetches asked for.
+/// </summary>
+/// <remarks>
+/// Invariants: revisions are published in order, each once; every session is sent each revision after its join exactly
+/// once, in order; a resend is answered exactly once (by the stream's ack, or at once when the stream already passed it).
+/// </remarks>
+internal sealed class FeedSequencer(string documentId, int recentCapacity = FeedSequencer.DefaultRecentCapacity)
+{
+    public const int DefaultRecentCapacity = 512;
+
+    private readonly List<SessionDocument> sessions = [];
+    private readonly Queue<(CommittedOp Op, byte[] Frame)> recent = new();
+
+    /// <summary>The last revision published (-1 until subscribed).</summary>
+    public long LastRev { get; private set; } = -1;
+
+    /// <summary>The sessions attached.</summary>
+    public IReadOnlyList<SessionDocument> Sessions => sessions;
+
+    /// <summary>Recent frames kept for joiners.</summary>
+    public int RecentCount => recent.Count;
+
+    /// <summary>The host subscribed; the grain was at <paramref name="committedRev"/>.</summary>
+    public void Subscribed(long committedRev)
+    {
+        if (LastRev < 0) LastRev = committedRev;
+    }
+
+    /// <summary>
+    /// Publishes what can be published of <paramref name="ops"/> (a notification or a fetch, in any order, possibly
+    /// repeated); returns the revision to fetch up to when a gap stops it, or null.
+    /// </summary>
+    public long? Offer(IReadOnlyList<CommittedOp> ops)
+    {
+        long? gapTo = null;
+        foreach (var op in ops)
+        {
+            if (op.Rev <= LastRev) continue;
+            if (op.Rev == LastRev + 1) Publish(op);
+            else gapTo = Math.Max(gapTo ?? 0, op.Rev);
+        }
+        return gapTo is { } to && to > LastRev ? to : null;
+    }
+
+    /// <summary>The ops after <paramref name="rev"/> up to <see cref="LastRev"/> from the recent frames, or null when they reach back too far.</summary>
+    public List<(CommittedOp Op, byte[] Frame)>? MissedFromRecent(long rev)
+    {
+        if (rev >= LastRev) return [];
+        if (recent.Count > 0 && recent.Peek().Op.Rev <= rev + 1) return [.. recent.Where(r => r.Op.Rev > rev)];
+        return null;
+    }
+
+    /// <summary>
+    /// Attaches a joiner at <see cref="JoinResult.Rev"/> (the feed is normally at or past it; revisions it has not
+    /// reached arrive in order later): sends <c>joined</c>, then
+    /// <paramref name="missed"/> (the ops after the join up to <see cref="LastRev"/>), then presences.
+    /// </summary>
+    public void Attach(SessionDocument member, JoinResult join, IEnumerable<(CommittedOp Op, byte[] Frame)> missed)
+    {
+        member.Rev = join.Rev;
+        if (!member.Session.Enqueue(Frames.Joined(documentId, join))) return;
+        foreach (var (op, frame) in missed) Deliver(member, op, frame);
+        foreach (var presence in join.Presences)
+            if (presence.SessionId != member.Session.Id) member.Session.Enqueue(Frames.Presence(documentId, presence));
+        sessions.Add(member);
+    }
+
+    public void Detach(SessionDocument member) => sessions.Remove(member);
+
+    /// <summary>
+    /// A resend committed earlier at <paramref name="rev"/>: answered now if the session was already sent that revision;
+    /// otherwise its delivery will be the ack. Returns the revision to fetch up to when the feed has not reached it.
+    /// </summary>
+    public long? Duplicate(SessionDocument member, long seq, long rev)
+    {
+        if (!member.IsUnanswered(seq)) return null;
+        if (rev <= member.Rev)
+        {
+            member.Answer(seq);
+            member.Session.Enqueue(Frames.Ack(documentId, seq, rev));
+            return null;
+        }
+        return rev > LastRev ? rev : null;
+    }
+
+    public void Presence(PresenceState? presence, string? leftSessionId)
+    {
+        var sender = presence?.SessionId ?? leftSessionId;
+        byte[]? frame = null;
+        foreach (var member in sessions)
+        {
+            if (member.Session.Id == sender) continue;
+            frame ??= presence is { } p ? Frames.Presence(documentId, p) : Frames.PresenceLeft(documentId, leftSessionId!);
+            member.Session.Enqueue(frame);
+        }
+    }
+
+    private void Publish(CommittedOp op)
+    {
+        var frame = Frames.Op(documentId, op);
+        LastRev = op.Rev;
+        recent.Enqueue((op, frame));
+        if (recent.Count > recentCapacity) recent.Dequeue();
+        foreach (var member in sessions) Deliver(member, op, frame);
+    }
+
+    private void Deliver(SessionDocument member, CommittedOp op, byte[] opFrame)
+    {
+        if (op.Rev != member.Rev + 1) return;
+        member.Rev = op.Rev;
+        if (op.ClientId != member.Session.ClientId)
+        {
+            member.Session.Enqueue(opFrame);
+            return;
+        }
+        // The session's own op (or one its client sent on an earlier connection): the ack, answering that submission.
+        member.Answer(op.Seq);
+        member.Session.Enqueue(Frames.Ack(documentId, op.Seq, op.Rev));
+    }
+}
