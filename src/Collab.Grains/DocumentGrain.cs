@@ -49,6 +49,7 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         const ConfigureAwaitOptions quietly = ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext;
+        if (core is null) return; // the activation failed to load: nothing to write
         if (committing is not null) await committing.WaitAsync(cancellationToken).ConfigureAwait(quietly);
         if (snapshotting is not null) await snapshotting.WaitAsync(cancellationToken).ConfigureAwait(quietly);
         if (core.TakeSnapshot(force: true) is { } snapshot) await SaveSnapshotAsync(snapshot).WaitAsync(cancellationToken).ConfigureAwait(quietly);

@@ -33,7 +33,7 @@ public static partial class HealthEndpoints
             ILoggerFactory loggers, CancellationToken cancellationToken) =>
         {
             var logger = loggers.CreateLogger("Collab.Hosting.Health");
-            var operator_ = IsOperator(context.Request, operations.Value);
+            var isOperator = IsOperator(context.Request, operations.Value);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(5));
             int silos;
@@ -44,7 +44,7 @@ public static partial class HealthEndpoints
             catch (Exception e)
             {
                 LogClusterUnreachable(logger, e);
-                return Results.Text(operator_ ? $"not ready: the cluster did not answer: {e.GetType().Name}: {e.Message}\n" : "not ready: the cluster did not answer\n",
+                return Results.Text(isOperator ? $"not ready: the cluster did not answer: {e.GetType().Name}: {e.Message}\n" : "not ready: the cluster did not answer\n",
                     statusCode: 503);
             }
             if (silos == 0) return Results.Text("not ready: no active silo\n", statusCode: 503);
@@ -60,7 +60,7 @@ public static partial class HealthEndpoints
                 catch (Exception e)
                 {
                     LogStoreUnreachable(logger, e);
-                    text.Append(operator_ ? $", store unreachable: {e.GetType().Name}: {e.Message}" : ", store unreachable");
+                    text.Append(isOperator ? $", store unreachable: {e.GetType().Name}: {e.Message}" : ", store unreachable");
                 }
             }
             return Results.Text(text.Append('\n').ToString());
