@@ -5,7 +5,8 @@ import { CollabConnection } from "../../src/client/connection";
 import { DocSession, type EditorHost } from "../../src/client/docSession";
 import { DocStore, type KeyValueStore } from "../../src/client/persistence";
 import { TextOperation } from "../../src/client/textOperation";
-import { randomEdit, seeded, SimDocument } from "./simServer";
+import { seeded, seeds, seedMathRandom, until, useFakeTime } from "./random";
+import { randomEdit, SimDocument } from "./simServer";
 
 class FakeServer {
   readonly doc = new SimDocument();
