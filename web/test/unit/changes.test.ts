@@ -3,11 +3,12 @@ import { ChangeSet, EditorState } from "@codemirror/state";
 import { describe, expect, it } from "vitest";
 import { diffOp, TextOperation } from "../../src/client/textOperation";
 import { changeSetToOp, opToChanges } from "../../src/editor/changes";
-import { randomEdit, seeded } from "./simServer";
+import { seeded, seeds } from "./random";
+import { randomEdit } from "./simServer";
 
 describe("CodeMirror changes ⇄ operations", () => {
-  it("round-trips random edits, emoji included (both count UTF-16 code units)", () => {
-    const random = seeded(42);
+  it.each(seeds(42, 43, 44))("round-trips random edits, emoji included (both count UTF-16 code units) (seed %i)", (seed) => {
+    const random = seeded(seed);
     let state = EditorState.create({ doc: "a😀b\ncd", extensions: EditorState.lineSeparator.of("\n") });
     for (let i = 0; i < 300; i++) {
       const text = state.doc.toString();
@@ -26,8 +27,8 @@ describe("CodeMirror changes ⇄ operations", () => {
 });
 
 describe("TextOperation properties", () => {
-  it("TP1 and compose/apply agreement on random ops", () => {
-    const random = seeded(7);
+  it.each(seeds(7, 8, 9))("TP1 and compose/apply agreement on random ops (seed %i)", (seed) => {
+    const random = seeded(seed);
     for (let i = 0; i < 500; i++) {
       const doc = randomEdit("", random).apply("") + "hello 😀 world";
       const a = randomEdit(doc, random), b = randomEdit(doc, random);

@@ -1,11 +1,12 @@
 // DocSession over CollabConnection against an in-memory collab.v1 server (SimDocument), with sockets that drop
 // at random: resume with join+rev, own op recognised in joined.ops, resend with the original seq, full-text joins.
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { CollabConnection } from "../../src/client/connection";
 import { DocSession, type EditorHost } from "../../src/client/docSession";
 import { DocStore, type KeyValueStore } from "../../src/client/persistence";
 import { TextOperation } from "../../src/client/textOperation";
-import { randomEdit, seeded, SimDocument } from "./simServer";
+import { seeded, seeds, seedMathRandom, until, useFakeTime } from "./random";
+import { randomEdit, SimDocument } from "./simServer";
 
 class FakeServer {
   readonly doc = new SimDocument();
@@ -17,7 +18,7 @@ class FakeServer {
     const f = JSON.parse(raw) as Record<string, unknown>;
     const reply = (m: object) => socket.fromServer(JSON.stringify(m));
     switch (f.type) {
-      case "hello": socket.clientId = String(f.clientId); reply({ type: "welcome", sessionId: `s${Math.random()}`, heartbeatMs: 60000, maxMessageBytes: 1 << 20 }); break;
+      case "hello": socket.clientId = String(f.clientId); reply({ type: "welcome", sessionId: `s${++sessionCount}`, heartbeatMs: 60000, maxMessageBytes: 1 << 20 }); break;
       case "join": {
         socket.joinedDoc = true;
         const rev = f.rev as number | undefined;
@@ -41,6 +42,9 @@ class FakeServer {
 }
 
 let server: FakeServer;
+let sessionCount = 0;
+/** The frame delays of the fake sockets: seeded per test (the default seed for the tests that are not randomized). */
+let delays: () => number = seeded(1);
 
 /** A WebSocket stand-in: frames are delivered asynchronously; close() may lose frames still in flight. */
 class FakeSocket {
@@ -56,10 +60,10 @@ class FakeSocket {
     setTimeout(() => { this.readyState = 1; this.onopen?.(); }, 0);
   }
   send(data: string): void {
-    setTimeout(() => { if (this.readyState === 1) server.deliver(this, data); }, Math.random() * 3);
+    setTimeout(() => { if (this.readyState === 1) server.deliver(this, data); }, delays() * 3);
   }
   fromServer(data: string): void {
-    setTimeout(() => { if (this.readyState === 1) this.onmessage?.({ data }); }, Math.random() * 3);
+    setTimeout(() => { if (this.readyState === 1) this.onmessage?.({ data }); }, delays() * 3);
   }
   close(): void {
     if (this.readyState === 3) return;
@@ -101,25 +105,30 @@ function person(id: string, store = new DocStore(new MemoryStore())) {
   return { connection, session, editor, edit, drop, store };
 }
 
-const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
+/** Waits (in fake time, at most the 4 s the real-time loop allowed) until everyone is connected, sent and current. */
 async function settle(people: ReturnType<typeof person>[]): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    await sleep(10);
-    if (people.every((p) => p.session.statusInfo().status === "connected" && p.session.unsentEdits() === 0 && p.session.client?.rev === server.doc.rev)) return;
-  }
-  throw new Error(`did not settle: ${JSON.stringify(people.map((p) => p.session.statusInfo()))}`);
+  const settled = () => people.every((p) => p.session.statusInfo().status === "connected" && p.session.unsentEdits() === 0 && p.session.client?.rev === server.doc.rev);
+  await until(settled, "everyone to settle", 4000).catch(() => {
+    throw new Error(`did not settle: ${JSON.stringify(people.map((p) => p.session.statusInfo()))}`);
+  });
 }
 
 describe("DocSession resume", () => {
-  it.each([11, 12, 13])("converges when sockets drop at random while people type (seed %i)", async (seed) => {
+  // Fake time: frame delays, reconnect backoff (its jitter from a seeded Math.random) and heartbeats are logic here.
+  beforeEach(() => { useFakeTime(); seedMathRandom(1); delays = seeded(1); });
+  afterEach(() => { vi.useRealTimers(); vi.restoreAllMocks(); });
+
+  it.each(seeds(11, 12, 13))("converges when sockets drop at random while people type (seed %i)", async (seed) => {
     server = new FakeServer();
     const random = seeded(seed);
+    delays = seeded(seed + 1000);
+    seedMathRandom(seed + 2000);
     const people = [person("a"), person("b"), person("c")];
     for (let step = 0; step < 300; step++) {
       const p = people[Math.floor(random() * people.length)]!;
       if (random() < 0.06) p.drop();
       else p.edit(random);
-      if (random() < 0.3) await sleep(1);
+      if (random() < 0.3) await vi.advanceTimersByTimeAsync(1);
     }
     await settle(people);
     for (const p of people) expect(p.editor.text).toBe(server.doc.text);

@@ -41,6 +41,8 @@ export class FakeHub {
   readonly received: { via: "ws" | "sse"; frame: Record<string, unknown> }[] = [];
   private readonly streams = new Map<string, { session: Session; controller: ReadableStreamDefaultController<Uint8Array> }>();
   private nextToken = 1;
+  /** Numbers the WebSocket sessions (deterministic ids, no Math.random). */
+  nextWsId = 1;
 
   releasePosts(): void {
     const held = this.held;
@@ -180,7 +182,7 @@ export class FakeHub {
           if (this.behaviour === "refuse-after-open") this.close(1006);
           if (this.behaviour !== "ok") return;
           const session: Session = {
-            id: `ws-${Math.random()}`, clientId: "", joined: false, alive: true,
+            id: `ws-${hub.nextWsId++}`, clientId: "", joined: false, alive: true,
             send: (frame) => setTimeout(() => { if (this.readyState === 1) this.onmessage?.({ data: JSON.stringify(frame) }); }, 0),
           };
           this.session = session;

@@ -1,18 +1,11 @@
 // The fallback decision: WebSocket first, SSE when the WebSocket cannot be established or stays silent after
 // hello, the choice kept for the tab, the WebSocket tried again every 5th connection, a dead server proving nothing.
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { CollabConnection } from "../../src/client/connection";
 import { TRANSPORT_KEY, TransportPolicy } from "../../src/client/transportPolicy";
 import { FakeHub, MemoryStorage, type WsBehaviour } from "./fakeHub";
 
-const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
-async function until(check: () => boolean, what: string, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(2);
-  }
-}
+import { seedMathRandom, until, useFakeTime } from "./random";
 
 describe("TransportPolicy", () => {
   it("starts on WebSocket, falls back to SSE, and remembers SSE for the tab once it is welcomed", () => {
@@ -50,6 +43,10 @@ describe("TransportPolicy", () => {
 });
 
 describe("CollabConnection fallback", () => {
+  // Fake time: the hello timeout, backoff and the fake sockets' delays are logic; the reconnect jitter is seeded.
+  beforeEach(() => { useFakeTime(); seedMathRandom(1); });
+  afterEach(() => { vi.useRealTimers(); vi.restoreAllMocks(); });
+
   function connect(hub: FakeHub, store = new MemoryStorage(), helloTimeoutMs = 100) {
     const connection = new CollabConnection({
       url: "ws://host/ws", sseUrl: "http://host/sse", clientId: "c", transportStore: store, fetch: hub.fetch,
@@ -79,7 +76,7 @@ describe("CollabConnection fallback", () => {
   ])("falls back to SSE at once when %s: %s", async (behaviour) => {
     const hub = new FakeHub();
     hub.ws = behaviour;
-    const started = Date.now();
+    const started = Date.now(); // fake time, so the bound below is exact, not a race
     const { connection, store, statuses } = connect(hub);
     await until(welcomed(connection), "welcome over SSE");
     expect(Date.now() - started).toBeLessThan(behaviour === "silent" ? 2000 : 1000);

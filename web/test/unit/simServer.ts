@@ -47,15 +47,3 @@ export function randomEdit(text: string, random: () => number): TextOperation {
   op.retain(text.length - pos);
   return op;
 }
-
-/** A small seeded PRNG (mulberry32), so failures reproduce. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -1,20 +1,15 @@
 // The SSE+POST transport against a fake fetch: event-stream parsing, one POST in flight with the rest queued in
 // order, 404 → reconnect and resume, the server's close event, a silent stream, failures before the stream opens.
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { CollabConnection } from "../../src/client/connection";
 import { DocSession, type EditorHost } from "../../src/client/docSession";
 import { SSE_DROPPED, SSE_SESSION_GONE, SSE_SILENT, SseParser, SseTransport, type TransportClose, type TransportEvents } from "../../src/client/transport";
 import { TextOperation } from "../../src/client/textOperation";
 import { FakeHub, MemoryStorage } from "./fakeHub";
 
-const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
-async function until(check: () => boolean, what: string, ms = 2000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(2);
-  }
-}
+import { seedMathRandom, until as untilFor, useFakeTime } from "./random";
+
+const until = (check: () => boolean, what: string, ms = 2000) => untilFor(check, what, ms);
 
 function recorder() {
   const log = { opened: 0, messages: [] as string[], alive: 0, closes: [] as TransportClose[] };
@@ -56,6 +51,8 @@ describe("SseParser", () => {
 });
 
 describe("SseTransport", () => {
+  // Fake time: the watchdog and every wait below; the fake fetch and its streams settle in microtasks.
+  beforeEach(() => useFakeTime());
   afterEach(() => vi.useRealTimers());
 
   it("opens on the transport event, posts to its postUrl, passes frames and reports heartbeat comments", async () => {
@@ -85,7 +82,7 @@ describe("SseTransport", () => {
     hub.holdPosts = true;
     t.send('{"type":"ping","t":1}');
     for (let i = 2; i <= 5; i++) t.send(`{"type":"ping","t":${i}}`);
-    await sleep(10);
+    await vi.advanceTimersByTimeAsync(10); // at fake time +10 ms the first POST is still held
     expect(hub.requests.filter((r) => r.method === "POST")).toHaveLength(1);
     expect(t.queue).toHaveLength(4);
     hub.holdPosts = false;
@@ -129,7 +126,7 @@ describe("SseTransport", () => {
       await until(() => log.closes.length === 1, `close after ${status}`);
       expect(log.closes[0]).toMatchObject({ code, opened: true });
       expect(t.queue).toEqual([]);
-      await sleep(5);
+      await vi.advanceTimersByTimeAsync(5); // 5 fake ms after the close: nothing more was posted
       expect(hub.requests.filter((r) => r.method === "POST")).toHaveLength(1);
     }
   });
@@ -166,15 +163,15 @@ describe("SseTransport", () => {
   });
 
   it("treats a stream without any event or comment for 2.5 heartbeats as dead", async () => {
-    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval", "Date"] });
     const hub = new FakeHub();
     hub.heartbeatMs = 1000;
     const { log, events } = recorder();
     new SseTransport({ url: "http://host/sse", fetch: hub.fetch }, events);
-    await vi.waitFor(() => expect(log.opened).toBe(1));
+    await until(() => log.opened === 1, "open");
     await vi.advanceTimersByTimeAsync(2000);
     hub.writeAll(": ping\n\n"); // a comment keeps it alive
-    await vi.waitFor(() => expect(log.alive).toBeGreaterThan(0));
+    await vi.advanceTimersByTimeAsync(0); // the comment is read without any time passing
+    expect(log.alive).toBeGreaterThan(0);
     await vi.advanceTimersByTimeAsync(2000);
     expect(log.closes).toEqual([]);
     await vi.advanceTimersByTimeAsync(1000);
@@ -183,6 +180,10 @@ describe("SseTransport", () => {
 });
 
 describe("CollabConnection over SSE", () => {
+  // Fake time: heartbeats, resume backoff (its jitter from a seeded Math.random) and every wait below.
+  beforeEach(() => { useFakeTime(); seedMathRandom(1); });
+  afterEach(() => { vi.useRealTimers(); vi.restoreAllMocks(); });
+
   class Editor implements EditorHost {
     text = "";
     applyRemote(op: TextOperation): void { this.text = op.apply(this.text); }
@@ -264,8 +265,10 @@ describe("CollabConnection over SSE", () => {
     hub.heartbeatMs = 1000; // the connection's floor
     const a = sseClient(hub, "a");
     await until(synced(hub, a), "connected");
-    await sleep(2600);
-    expect(hub.received.filter((r) => r.frame.type === "ping").length).toBeGreaterThanOrEqual(2);
+    const pings = () => hub.received.filter((r) => r.frame.type === "ping").length;
+    const before = pings();
+    await vi.advanceTimersByTimeAsync(2600);
+    expect(pings() - before).toBeGreaterThanOrEqual(2);
     a.connection.stop();
   });
 });
