@@ -164,14 +164,6 @@ public sealed class SqliteDocumentStore : IDocumentStore, IAsyncDisposable
         SqliteStoreLog.LogStoreClosed(logger, DatabasePath, writer.CommittedTransactions);
     }
 
-    /// <summary>Runs <paramref name="query"/> on the writer connection, inside the writer loop (tests read its pragmas).</summary>
-    internal async Task<object?> QueryWriterAsync(Func<SqliteConnection, object?> query)
-    {
-        var probe = new ProbeRequest(query);
-        await Enqueue(probe).ConfigureAwait(false);
-        return probe.Result;
-    }
-
     private Task Enqueue(WriteRequest request)
     {
         ThrowIfUnusable();
