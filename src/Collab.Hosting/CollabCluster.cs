@@ -103,13 +103,12 @@ public static class CollabCluster
         {
             case StorageProvider.Sqlite:
                 var contentRoot = builder.Environment.ContentRootPath;
-                builder.Services.AddOptions<SqliteDocumentStoreOptions>().BindConfiguration(SqliteDocumentStoreOptions.SectionName).ValidateOnStart()
+                ValidatedOptions.Add<SqliteDocumentStoreOptions>(builder.Services, SqliteDocumentStoreOptions.SectionName, o => o.Validate())
                     .PostConfigure(o =>
                     {
                         // Relative to the content root (the project folder under `dotnet run`), not to wherever the process started.
                         if (!string.IsNullOrWhiteSpace(o.DataPath)) o.DataPath = Path.Combine(contentRoot, o.DataPath);
                     });
-                builder.Services.AddSingleton<IValidateOptions<SqliteDocumentStoreOptions>, SqliteDocumentStoreOptionsValidator>();
                 builder.Services.AddSingleton<SqliteDocumentStore>();
                 builder.Services.AddSingleton<IDocumentStore>(sp => sp.GetRequiredService<SqliteDocumentStore>());
                 break;

@@ -22,10 +22,9 @@ public sealed class SqliteDocumentStore : IDocumentStore, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logger);
         var settings = options.Value;
-        var validation = new SqliteDocumentStoreOptionsValidator().Validate(Options.DefaultName, settings);
-        if (validation.Failed)
+        if (settings.Validate() is { } error)
         {
-            throw new OptionsValidationException(Options.DefaultName, typeof(SqliteDocumentStoreOptions), validation.Failures);
+            throw new OptionsValidationException(SqliteDocumentStoreOptions.SectionName, typeof(SqliteDocumentStoreOptions), [error]);
         }
 
         this.logger = logger;

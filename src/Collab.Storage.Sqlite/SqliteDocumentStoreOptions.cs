@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-
 namespace Collab.Storage.Sqlite;
 
 /// <summary>Where and how the embedded SQLite document store keeps its file; bound from <c>Collab:Storage</c>.</summary>
@@ -22,44 +20,37 @@ public sealed class SqliteDocumentStoreOptions
 
     /// <summary>The absolute path of the database file.</summary>
     public string DatabasePath => Path.GetFullPath(Path.Combine(DataPath, FileName));
-}
 
-/// <summary>Fails start-up with a message naming the setting when <see cref="SqliteDocumentStoreOptions"/> cannot work.</summary>
-public sealed class SqliteDocumentStoreOptionsValidator : IValidateOptions<SqliteDocumentStoreOptions>
-{
-    private const string Prefix = SqliteDocumentStoreOptions.SectionName + ":";
-
-    /// <inheritdoc />
-    public ValidateOptionsResult Validate(string? name, SqliteDocumentStoreOptions options)
+    /// <summary>Null when these options can work, otherwise one message naming each bad <c>Collab:Storage</c> key.</summary>
+    public string? Validate()
     {
-        ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
-        if (string.IsNullOrWhiteSpace(options.DataPath))
+        if (string.IsNullOrWhiteSpace(DataPath))
         {
-            failures.Add($"{Prefix}{nameof(options.DataPath)} must name the folder for the document database (for example \"data\").");
+            failures.Add($"{SectionName}:{nameof(DataPath)} must name the folder for the document database (for example \"data\").");
         }
-        else if (options.DataPath.IndexOfAny(Path.GetInvalidPathChars()) >= 0)
+        else if (DataPath.IndexOfAny(Path.GetInvalidPathChars()) >= 0)
         {
-            failures.Add($"{Prefix}{nameof(options.DataPath)} '{options.DataPath}' contains characters not allowed in a path.");
-        }
-
-        if (string.IsNullOrWhiteSpace(options.FileName)
-            || options.FileName.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0
-            || options.FileName is "." or "..")
-        {
-            failures.Add($"{Prefix}{nameof(options.FileName)} '{options.FileName}' must be a plain file name (for example \"collab.db\").");
+            failures.Add($"{SectionName}:{nameof(DataPath)} '{DataPath}' contains characters not allowed in a path.");
         }
 
-        if (options.MaxBatchRequests < 1)
+        if (string.IsNullOrWhiteSpace(FileName)
+            || FileName.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0
+            || FileName is "." or "..")
         {
-            failures.Add($"{Prefix}{nameof(options.MaxBatchRequests)} must be at least 1 (was {options.MaxBatchRequests}).");
+            failures.Add($"{SectionName}:{nameof(FileName)} '{FileName}' must be a plain file name (for example \"collab.db\").");
         }
 
-        if (options.BusyTimeout < TimeSpan.Zero || options.BusyTimeout > TimeSpan.FromSeconds(int.MaxValue / 1000))
+        if (MaxBatchRequests < 1)
         {
-            failures.Add($"{Prefix}{nameof(options.BusyTimeout)} must be zero or positive (was {options.BusyTimeout}).");
+            failures.Add($"{SectionName}:{nameof(MaxBatchRequests)} must be at least 1 (was {MaxBatchRequests}).");
         }
 
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        if (BusyTimeout < TimeSpan.Zero || BusyTimeout > TimeSpan.FromSeconds(int.MaxValue / 1000))
+        {
+            failures.Add($"{SectionName}:{nameof(BusyTimeout)} must be zero or positive (was {BusyTimeout}).");
+        }
+
+        return failures.Count == 0 ? null : string.Join(" ", failures);
     }
 }

@@ -228,7 +228,7 @@ public sealed class SqliteDocumentStoreTests(ITestOutputHelper output) : Documen
         var defaults = new SqliteDocumentStoreOptions();
 
         Assert.Equal(Path.GetFullPath(Path.Combine("data", "collab.db")), defaults.DatabasePath);
-        Assert.False(new SqliteDocumentStoreOptionsValidator().Validate(null, defaults).Failed);
+        Assert.Null(defaults.Validate());
     }
 
     [Fact]
