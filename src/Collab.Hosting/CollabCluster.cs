@@ -18,7 +18,7 @@ namespace Collab.Hosting;
 public static class CollabCluster
 {
     /// <summary>Hosts the document grains in this process: membership, endpoints, the document store, grain options.</summary>
-    public static ClusterOptions AddCollabSilo(this IHostApplicationBuilder builder, int defaultGatewayPort = 0)
+    public static CollabClusterOptions AddCollabSilo(this IHostApplicationBuilder builder, int defaultGatewayPort = 0)
     {
         var cluster = ReadClusterOptions(builder.Configuration, defaultGatewayPort);
         ValidatedOptions.Add<DocumentGrainOptions>(builder.Services, DocumentGrainOptions.Section, o => o.Validate());
@@ -29,7 +29,7 @@ public static class CollabCluster
         builder.UseOrleans(silo =>
         {
             if (Telemetry.IsEnabled(builder.Configuration)) silo.AddActivityPropagation();
-            silo.Configure<Orleans.Configuration.ClusterOptions>(o =>
+            silo.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = cluster.ClusterId;
                 o.ServiceId = cluster.ServiceId;
@@ -60,7 +60,7 @@ public static class CollabCluster
     }
 
     /// <summary>Makes this process an Orleans client of the silos' gateways (a client-mode front end).</summary>
-    public static ClusterOptions AddCollabClient(this IHostApplicationBuilder builder)
+    public static CollabClusterOptions AddCollabClient(this IHostApplicationBuilder builder)
     {
         var cluster = ReadClusterOptions(builder.Configuration, defaultGatewayPort: 0);
         builder.AddCollabTelemetry();
@@ -68,7 +68,7 @@ public static class CollabCluster
         builder.UseOrleansClient(client =>
         {
             if (Telemetry.IsEnabled(builder.Configuration)) client.AddActivityPropagation();
-            client.Configure<Orleans.Configuration.ClusterOptions>(o =>
+            client.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = cluster.ClusterId;
                 o.ServiceId = cluster.ServiceId;
@@ -105,13 +105,12 @@ public static class CollabCluster
         {
             case StorageProvider.Sqlite:
                 var contentRoot = builder.Environment.ContentRootPath;
-                builder.Services.AddOptions<SqliteDocumentStoreOptions>().BindConfiguration(SqliteDocumentStoreOptions.SectionName).ValidateOnStart()
+                ValidatedOptions.Add<SqliteDocumentStoreOptions>(builder.Services, SqliteDocumentStoreOptions.SectionName, o => o.Validate())
                     .PostConfigure(o =>
                     {
                         // Relative to the content root (the project folder under `dotnet run`), not to wherever the process started.
                         if (!string.IsNullOrWhiteSpace(o.DataPath)) o.DataPath = Path.Combine(contentRoot, o.DataPath);
                     });
-                builder.Services.AddSingleton<IValidateOptions<SqliteDocumentStoreOptions>, SqliteDocumentStoreOptionsValidator>();
                 builder.Services.AddSingleton<SqliteDocumentStore>();
                 builder.Services.AddSingleton<IDocumentStore>(sp => sp.GetRequiredService<SqliteDocumentStore>());
                 break;
@@ -121,13 +120,13 @@ public static class CollabCluster
         }
     }
 
-    private static ClusterOptions ReadClusterOptions(IConfiguration configuration, int defaultGatewayPort)
+    private static CollabClusterOptions ReadClusterOptions(IConfiguration configuration, int defaultGatewayPort)
     {
-        var section = configuration.GetSection(ClusterOptions.Section);
-        var options = section.Get<ClusterOptions>() ?? new ClusterOptions();
+        var section = configuration.GetSection(CollabClusterOptions.Section);
+        var options = section.Get<CollabClusterOptions>() ?? new CollabClusterOptions();
         if (section["GatewayPort"] is null) options.GatewayPort = defaultGatewayPort;
         ApplyAppServicePrivatePorts(options);
-        if (options.Validate() is { } error) throw new OptionsValidationException(ClusterOptions.Section, typeof(ClusterOptions), [error]);
+        if (options.Validate() is { } error) throw new OptionsValidationException(CollabClusterOptions.Section, typeof(CollabClusterOptions), [error]);
         return options;
     }
 
@@ -135,7 +134,7 @@ public static class CollabCluster
     /// On App Service with regional VNet integration, instances reach each other only on the private ports App Service
     /// assigns (<c>vnetPrivatePortsCount</c>): the first carries silo traffic, the second the gateway.
     /// </summary>
-    private static void ApplyAppServicePrivatePorts(ClusterOptions options)
+    private static void ApplyAppServicePrivatePorts(CollabClusterOptions options)
     {
         var ip = Environment.GetEnvironmentVariable("WEBSITE_PRIVATE_IP");
         var ports = Environment.GetEnvironmentVariable("WEBSITE_PRIVATE_PORTS");
@@ -147,7 +146,7 @@ public static class CollabCluster
         if (parsed.Length > 1) options.GatewayPort = parsed[1];
     }
 
-    private static (IPAddress Address, int SiloPort, int GatewayPort) Endpoints(ClusterOptions cluster)
+    private static (IPAddress Address, int SiloPort, int GatewayPort) Endpoints(CollabClusterOptions cluster)
     {
         var address = cluster.AdvertisedAddress is { } configured ? IPAddress.Parse(configured)
             : cluster.Clustering == Clustering.Localhost ? IPAddress.Loopback
@@ -162,7 +161,7 @@ public static class CollabCluster
             .Select(a => a.Address)
             .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? IPAddress.Loopback;
 
-    private static TableServiceClient TableClient(ClusterOptions cluster) =>
+    private static TableServiceClient TableClient(CollabClusterOptions cluster) =>
         cluster.AzureTableConnectionString is { Length: > 0 } connectionString
             ? new TableServiceClient(connectionString)
             : new TableServiceClient(new Uri(cluster.AzureTableServiceUri!), new DefaultAzureCredential());

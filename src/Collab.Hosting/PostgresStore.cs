@@ -27,8 +27,7 @@ internal static class PostgresStore
             throw new OptionsValidationException(AuthenticationKey, typeof(PostgresDocumentStoreOptions),
                 [$"{AuthenticationKey} must be Password or AzureIdentity (was '{authentication}')."]);
 
-        services.AddOptions<PostgresDocumentStoreOptions>().BindConfiguration(PostgresDocumentStoreOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<PostgresDocumentStoreOptions>, PostgresDocumentStoreOptionsValidator>();
+        ValidatedOptions.Add<PostgresDocumentStoreOptions>(services, PostgresDocumentStoreOptions.SectionName, o => o.Validate());
         services.AddSingleton(sp => new PostgresDocumentStore(
             sp.GetRequiredService<IOptions<PostgresDocumentStoreOptions>>().Value,
             sp.GetRequiredService<ILogger<PostgresDocumentStore>>(),

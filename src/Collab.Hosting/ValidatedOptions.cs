@@ -7,10 +7,10 @@ namespace Collab.Hosting;
 /// <summary>Binds an options class from its section and validates it at start, failing with a message that names the key.</summary>
 public static class ValidatedOptions
 {
-    public static void Add<T>(IServiceCollection services, string section, Func<T, string?> validate) where T : class
+    public static OptionsBuilder<T> Add<T>(IServiceCollection services, string section, Func<T, string?> validate) where T : class
     {
-        services.AddOptions<T>().BindConfiguration(section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<T>>(new Described<T>(validate));
+        return services.AddOptions<T>().BindConfiguration(section).ValidateOnStart();
     }
 
     /// <summary>Reads and validates options now, for settings needed while the host is being built.</summary>

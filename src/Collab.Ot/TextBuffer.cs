@@ -5,7 +5,7 @@ namespace Collab.Ot;
 /// server applies every op to one of these.
 /// </summary>
 /// <remarks>
-/// The text is <c>_buffer[.._gapStart]</c> followed by <c>_buffer[_gapEnd..]</c>. Edits move the gap to where they
+/// The text is <c>buffer[..gapStart]</c> followed by <c>buffer[gapEnd..]</c>. Edits move the gap to where they
 /// happen; a run of edits near one place (typing) therefore moves almost nothing. The array is only copied as a whole
 /// when it grows, which doubles it, so growth is amortized O(1) per inserted code unit.
 /// </remarks>
@@ -13,23 +13,23 @@ public sealed class TextBuffer
 {
     private const int MinCapacity = 64;
 
-    private char[] _buffer;
-    private int _gapStart;
-    private int _gapEnd;
-    private string? _text;
+    private char[] buffer;
+    private int gapStart;
+    private int gapEnd;
+    private string? text;
 
     public TextBuffer(string text = "")
     {
         ArgumentNullException.ThrowIfNull(text);
-        _buffer = new char[Math.Max(MinCapacity, text.Length + (text.Length / 4))];
-        _gapStart = 0;
-        _gapEnd = _buffer.Length - text.Length;
-        text.CopyTo(0, _buffer, _gapEnd, text.Length);
-        _text = text;
+        buffer = new char[Math.Max(MinCapacity, text.Length + (text.Length / 4))];
+        gapStart = 0;
+        gapEnd = buffer.Length - text.Length;
+        text.CopyTo(0, buffer, gapEnd, text.Length);
+        this.text = text;
     }
 
     /// <summary>Length in UTF-16 code units.</summary>
-    public int Length => _buffer.Length - (_gapEnd - _gapStart);
+    public int Length => buffer.Length - (gapEnd - gapStart);
 
     public char this[int index]
     {
@@ -40,7 +40,7 @@ public sealed class TextBuffer
                 throw new ArgumentOutOfRangeException(nameof(index), index, $"index must be in 0..{Length - 1}");
             }
 
-            return index < _gapStart ? _buffer[index] : _buffer[index + (_gapEnd - _gapStart)];
+            return index < gapStart ? buffer[index] : buffer[index + (gapEnd - gapStart)];
         }
     }
 
@@ -72,8 +72,8 @@ public sealed class TextBuffer
             else if (c.IsInsert)
             {
                 MoveGap(position);
-                c.Text.AsSpan().CopyTo(_buffer.AsSpan(_gapStart));
-                _gapStart += c.Text!.Length;
+                c.Text.AsSpan().CopyTo(buffer.AsSpan(gapStart));
+                gapStart += c.Text!.Length;
                 position += c.Text.Length;
                 inverse.Delete(c.Text.Length);
             }
@@ -81,18 +81,18 @@ public sealed class TextBuffer
             {
                 int n = -c.Length;
                 MoveGap(position);
-                inverse.Insert(_buffer.AsSpan(_gapEnd, n));
-                _gapEnd += n;
+                inverse.Insert(buffer.AsSpan(gapEnd, n));
+                gapEnd += n;
             }
         }
 
-        _text = null;
+        text = null;
         return inverse.Build();
     }
 
     /// <summary>The whole text; cached until the next <see cref="Apply"/>.</summary>
     public override string ToString() =>
-        _text ??= string.Concat(_buffer.AsSpan(0, _gapStart), _buffer.AsSpan(_gapEnd));
+        text ??= string.Concat(buffer.AsSpan(0, gapStart), buffer.AsSpan(gapEnd));
 
     private static int InsertedLength(TextOperation op)
     {
@@ -110,14 +110,14 @@ public sealed class TextBuffer
 
     private void EnsureGap(int needed)
     {
-        int gap = _gapEnd - _gapStart;
+        int gap = gapEnd - gapStart;
         if (gap >= needed)
         {
             return;
         }
 
         int length = Length;
-        long wanted = Math.Max((long)_buffer.Length * 2, (long)length + needed + MinCapacity);
+        long wanted = Math.Max((long)buffer.Length * 2, (long)length + needed + MinCapacity);
         int capacity = (int)Math.Min(wanted, Array.MaxLength);
         if (capacity - length < needed)
         {
@@ -125,29 +125,29 @@ public sealed class TextBuffer
         }
 
         var grown = new char[capacity];
-        int tail = _buffer.Length - _gapEnd;
-        _buffer.AsSpan(0, _gapStart).CopyTo(grown);
-        _buffer.AsSpan(_gapEnd, tail).CopyTo(grown.AsSpan(capacity - tail));
-        _gapEnd = capacity - tail;
-        _buffer = grown;
+        int tail = buffer.Length - gapEnd;
+        buffer.AsSpan(0, gapStart).CopyTo(grown);
+        buffer.AsSpan(gapEnd, tail).CopyTo(grown.AsSpan(capacity - tail));
+        gapEnd = capacity - tail;
+        buffer = grown;
     }
 
     private void MoveGap(int position)
     {
-        if (position < _gapStart)
+        if (position < gapStart)
         {
             // Text in [position, gapStart) moves to just before the gap's end.
-            int n = _gapStart - position;
-            _buffer.AsSpan(position, n).CopyTo(_buffer.AsSpan(_gapEnd - n));
-            _gapStart = position;
-            _gapEnd -= n;
+            int n = gapStart - position;
+            buffer.AsSpan(position, n).CopyTo(buffer.AsSpan(gapEnd - n));
+            gapStart = position;
+            gapEnd -= n;
         }
-        else if (position > _gapStart)
+        else if (position > gapStart)
         {
-            int n = position - _gapStart;
-            _buffer.AsSpan(_gapEnd, n).CopyTo(_buffer.AsSpan(_gapStart));
-            _gapStart = position;
-            _gapEnd += n;
+            int n = position - gapStart;
+            buffer.AsSpan(gapEnd, n).CopyTo(buffer.AsSpan(gapStart));
+            gapStart = position;
+            gapEnd += n;
         }
     }
 }

@@ -278,10 +278,9 @@ public sealed class PostgresDocumentStore : IDocumentStore, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         var settings = options.Value;
-        var validation = new PostgresDocumentStoreOptionsValidator().Validate(Options.DefaultName, settings);
-        if (validation.Failed)
+        if (settings.Validate() is { } error)
         {
-            throw new OptionsValidationException(Options.DefaultName, typeof(PostgresDocumentStoreOptions), validation.Failures);
+            throw new OptionsValidationException(PostgresDocumentStoreOptions.SectionName, typeof(PostgresDocumentStoreOptions), [error]);
         }
 
         return settings;

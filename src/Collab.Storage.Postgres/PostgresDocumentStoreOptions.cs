@@ -1,11 +1,10 @@
 using System.Text.RegularExpressions;
-using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Collab.Storage.Postgres;
 
 /// <summary>Where the PostgreSQL document store keeps documents; bound from <c>Collab:Storage</c>.</summary>
-public sealed class PostgresDocumentStoreOptions
+public sealed partial class PostgresDocumentStoreOptions
 {
     /// <summary>The configuration section these options are bound from.</summary>
     public const string SectionName = "Collab:Storage";
@@ -18,47 +17,40 @@ public sealed class PostgresDocumentStoreOptions
 
     /// <summary>Schema holding the store's tables, created by the store's migrations when missing.</summary>
     public string Schema { get; set; } = "collab";
-}
 
-/// <summary>Fails start-up with a message naming the setting when <see cref="PostgresDocumentStoreOptions"/> cannot work.</summary>
-public sealed partial class PostgresDocumentStoreOptionsValidator : IValidateOptions<PostgresDocumentStoreOptions>
-{
-    private const string Prefix = PostgresDocumentStoreOptions.SectionName + ":";
-
-    /// <inheritdoc />
-    public ValidateOptionsResult Validate(string? name, PostgresDocumentStoreOptions options)
+    /// <summary>Null when these options can work, otherwise one message naming each bad <c>Collab:Storage</c> key.</summary>
+    public string? Validate()
     {
-        ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
-        if (string.IsNullOrWhiteSpace(options.PostgresConnectionString))
+        if (string.IsNullOrWhiteSpace(PostgresConnectionString))
         {
-            failures.Add($"{Prefix}{nameof(options.PostgresConnectionString)} must be set to an Npgsql connection string "
+            failures.Add($"{SectionName}:{nameof(PostgresConnectionString)} must be set to an Npgsql connection string "
                 + "(for example \"Host=localhost;Database=collab;Username=collab;Password=...\") to use the PostgreSQL document store.");
         }
         else
         {
             try
             {
-                var builder = new NpgsqlConnectionStringBuilder(options.PostgresConnectionString);
+                var builder = new NpgsqlConnectionStringBuilder(PostgresConnectionString);
                 if (string.IsNullOrWhiteSpace(builder.Host))
                 {
-                    failures.Add($"{Prefix}{nameof(options.PostgresConnectionString)} must name a Host.");
+                    failures.Add($"{SectionName}:{nameof(PostgresConnectionString)} must name a Host.");
                 }
             }
             catch (ArgumentException exception)
             {
                 // The parser's message names the bad keyword; the connection string itself may hold a password, so it is not echoed.
-                failures.Add($"{Prefix}{nameof(options.PostgresConnectionString)} is not a valid Npgsql connection string: {exception.Message}");
+                failures.Add($"{SectionName}:{nameof(PostgresConnectionString)} is not a valid Npgsql connection string: {exception.Message}");
             }
         }
 
-        if (options.Schema is null || !SchemaName().IsMatch(options.Schema))
+        if (Schema is null || !SchemaName().IsMatch(Schema))
         {
-            failures.Add($"{Prefix}{nameof(options.Schema)} '{options.Schema}' must be a plain identifier: a letter or '_', "
+            failures.Add($"{SectionName}:{nameof(Schema)} '{Schema}' must be a plain identifier: a letter or '_', "
                 + "then letters, digits or '_', at most 63 characters (for example \"collab\").");
         }
 
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        return failures.Count == 0 ? null : string.Join(" ", failures);
     }
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,62}$", RegexOptions.CultureInvariant)]

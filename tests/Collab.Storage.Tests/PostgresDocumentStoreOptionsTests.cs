@@ -58,6 +58,6 @@ public sealed class PostgresDocumentStoreOptionsTests
         var defaults = new PostgresDocumentStoreOptions { PostgresConnectionString = "Host=db;Database=collab;Username=collab;Password=secret" };
 
         Assert.Equal("collab", defaults.Schema);
-        Assert.False(new PostgresDocumentStoreOptionsValidator().Validate(null, defaults).Failed);
+        Assert.Null(defaults.Validate());
     }
 }

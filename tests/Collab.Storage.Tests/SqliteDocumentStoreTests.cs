@@ -49,14 +49,17 @@ public sealed class SqliteDocumentStoreTests(ITestOutputHelper output) : Documen
     [Fact]
     public async Task The_writer_connection_syncs_fully_and_waits_for_locks()
     {
-        // synchronous and busy_timeout are per connection, so they are read on the writer's own connection.
-        var synchronous = await Sqlite.QueryWriterAsync(c => Pragma(c, "synchronous"));
-        var busyTimeout = await Sqlite.QueryWriterAsync(c => Pragma(c, "busy_timeout"));
-        var journalMode = await Sqlite.QueryWriterAsync(c => Pragma(c, "journal_mode"));
+        // synchronous and busy_timeout are per connection, so they are read on a connection set up the way the
+        // writer sets up its own (SqliteSchema.Initialize); journal_mode is a property of the file.
+        await Store.AppendAsync("doc", Ops(1, 1));
+        await using var writerLike = new SqliteConnection(SqliteSchema.WriterConnectionString(Sqlite.DatabasePath, Options.BusyTimeout));
+        await writerLike.OpenAsync();
+        SqliteSchema.Initialize(writerLike, Options.BusyTimeout);
 
-        Assert.Equal(2L, synchronous); // FULL
-        Assert.Equal(5000L, busyTimeout);
-        Assert.Equal("wal", journalMode);
+        Assert.Equal(2L, Pragma(writerLike, "synchronous")); // FULL
+        Assert.Equal(5000L, Pragma(writerLike, "busy_timeout"));
+        await using var reader = await OpenReadOnlyAsync();
+        Assert.Equal("wal", Pragma(reader, "journal_mode"));
     }
 
     [Fact]
@@ -176,21 +179,18 @@ public sealed class SqliteDocumentStoreTests(ITestOutputHelper output) : Documen
         await Store.AppendAsync("doc", Ops(1, 2));
         var after = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
-        var times = (long[])(await Sqlite.QueryWriterAsync(c =>
+        // WAL lets this reader see the committed rows while the store's writer keeps the file open.
+        await using var reader = await OpenReadOnlyAsync();
+        await using var command = reader.CreateCommand();
+        command.CommandText = "SELECT committed_at FROM ops WHERE doc = 'doc' ORDER BY rev;";
+        await using var rows = await command.ExecuteReaderAsync();
+        var times = new List<long>();
+        while (await rows.ReadAsync())
         {
-            using var command = c.CreateCommand();
-            command.CommandText = "SELECT committed_at FROM ops WHERE doc = 'doc' ORDER BY rev;";
-            using var reader = command.ExecuteReader();
-            var list = new List<long>();
-            while (reader.Read())
-            {
-                list.Add(reader.GetInt64(0));
-            }
+            times.Add(rows.GetInt64(0));
+        }
 
-            return list.ToArray();
-        }))!;
-
-        Assert.Equal(2, times.Length);
+        Assert.Equal(2, times.Count);
         Assert.All(times, t => Assert.InRange(t, before, after));
     }
 
@@ -228,24 +228,33 @@ public sealed class SqliteDocumentStoreTests(ITestOutputHelper output) : Documen
         var defaults = new SqliteDocumentStoreOptions();
 
         Assert.Equal(Path.GetFullPath(Path.Combine("data", "collab.db")), defaults.DatabasePath);
-        Assert.False(new SqliteDocumentStoreOptionsValidator().Validate(null, defaults).Failed);
+        Assert.Null(defaults.Validate());
     }
 
     [Fact]
     public async Task A_database_from_a_newer_version_is_refused()
     {
-        await Sqlite.QueryWriterAsync(c =>
+        await using (var other = new SqliteConnection($"Data Source={Sqlite.DatabasePath};Mode=ReadWrite;Pooling=False"))
         {
-            using var command = c.CreateCommand();
+            await other.OpenAsync();
+            await using var command = other.CreateCommand();
             command.CommandText = "PRAGMA user_version = 99;";
-            return command.ExecuteNonQuery();
-        });
+            await command.ExecuteNonQueryAsync();
+        }
+
         await Assert.ThrowsAsync<InvalidOperationException>(() => Store.PingAsync());
 
         await Sqlite.DisposeAsync();
 
         var error = Assert.Throws<InvalidOperationException>(() => new SqliteDocumentStore(Options));
         Assert.Contains("99", error.Message, StringComparison.Ordinal);
+    }
+
+    private async Task<SqliteConnection> OpenReadOnlyAsync()
+    {
+        var connection = new SqliteConnection($"Data Source={Sqlite.DatabasePath};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        return connection;
     }
 
     private static object? Pragma(SqliteConnection connection, string name)

@@ -17,7 +17,7 @@ public static class CollabApp
         var builder = WebApplication.CreateBuilder(args);
 
         ValidatedOptions.Add<FrontEndOptions>(builder.Services, FrontEndOptions.Section, o => o.Validate());
-        var mode = ValidatedOptions.Read<ClusterOptions>(builder.Configuration, ClusterOptions.Section, o => o.Validate()).Mode;
+        var mode = ValidatedOptions.Read<CollabClusterOptions>(builder.Configuration, CollabClusterOptions.Section, o => o.Validate()).Mode;
         if (mode == HostMode.Client)
         {
             // Feeds renew subscriptions within the grains' expiry, so the front end reads the same document options.

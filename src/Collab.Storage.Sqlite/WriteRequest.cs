@@ -1,5 +1,3 @@
-using Microsoft.Data.Sqlite;
-
 namespace Collab.Storage.Sqlite;
 
 /// <summary>One caller's pending write; completed by the writer loop only after the transaction holding it committed.</summary>
@@ -38,13 +36,4 @@ internal sealed class SnapshotRequest(string documentId, DocumentSnapshot snapsh
     public DocumentSnapshot Snapshot { get; } = snapshot;
 
     public string ClientsJson { get; } = clientsJson;
-}
-
-/// <summary>Runs a query on the writer connection (tests use it to read its per-connection pragmas).</summary>
-internal sealed class ProbeRequest(Func<SqliteConnection, object?> query)
-    : WriteRequest(string.Empty, CancellationToken.None)
-{
-    public Func<SqliteConnection, object?> Query { get; } = query;
-
-    public object? Result { get; set; }
 }

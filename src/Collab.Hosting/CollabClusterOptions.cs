@@ -3,7 +3,7 @@ using System.Net;
 namespace Collab.Hosting;
 
 /// <summary>How this process joins the Orleans cluster, bound from <c>Collab:Cluster</c>.</summary>
-public sealed class ClusterOptions
+public sealed class CollabClusterOptions
 {
     public const string Section = "Collab:Cluster";
 

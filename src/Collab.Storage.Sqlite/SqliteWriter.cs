@@ -140,8 +140,7 @@ internal sealed class SqliteWriter
                         s.Release.ExecuteNonQuery();
                         ops += batch[i].OpCount;
                     }
-                    catch (Exception exception) when (exception is RevisionConflictException or SqliteException or ArgumentException
-                        || batch[i] is ProbeRequest)
+                    catch (Exception exception) when (exception is RevisionConflictException or SqliteException or ArgumentException)
                     {
                         // If SQLite already rolled the whole transaction back (I/O error, disk full) this throws and fails the batch.
                         s.RollbackToSavepoint.ExecuteNonQuery();
@@ -214,9 +213,6 @@ internal sealed class SqliteWriter
                 s.SnapshotText.Value = snapshot.Snapshot.Text;
                 s.SnapshotClients.Value = snapshot.ClientsJson;
                 s.UpsertSnapshot.ExecuteNonQuery();
-                break;
-            case ProbeRequest probe:
-                probe.Result = probe.Query(connection!);
                 break;
             default:
                 throw new InvalidOperationException($"Unknown write request {request.GetType().Name}.");

@@ -22,10 +22,9 @@ public sealed class SqliteDocumentStore : IDocumentStore, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logger);
         var settings = options.Value;
-        var validation = new SqliteDocumentStoreOptionsValidator().Validate(Options.DefaultName, settings);
-        if (validation.Failed)
+        if (settings.Validate() is { } error)
         {
-            throw new OptionsValidationException(Options.DefaultName, typeof(SqliteDocumentStoreOptions), validation.Failures);
+            throw new OptionsValidationException(SqliteDocumentStoreOptions.SectionName, typeof(SqliteDocumentStoreOptions), [error]);
         }
 
         this.logger = logger;
@@ -162,14 +161,6 @@ public sealed class SqliteDocumentStore : IDocumentStore, IAsyncDisposable
         }
 
         SqliteStoreLog.LogStoreClosed(logger, DatabasePath, writer.CommittedTransactions);
-    }
-
-    /// <summary>Runs <paramref name="query"/> on the writer connection, inside the writer loop (tests read its pragmas).</summary>
-    internal async Task<object?> QueryWriterAsync(Func<SqliteConnection, object?> query)
-    {
-        var probe = new ProbeRequest(query);
-        await Enqueue(probe).ConfigureAwait(false);
-        return probe.Result;
     }
 
     private Task Enqueue(WriteRequest request)
