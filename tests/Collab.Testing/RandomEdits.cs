@@ -7,9 +7,8 @@ public static class RandomEdits
 {
     private static readonly string[] Pieces = ["a", "b", "xyz", " ", "\n", "é", "ß", "😀", "👍🏽", "𝄞", "漢字", "—", "\"q\"", "\\"];
 
-    /// <summary>The seed for a randomized test: COLLAB_TEST_SEED when set (to replay a failure), else a fresh one.</summary>
-    public static int Seed() =>
-        int.TryParse(Environment.GetEnvironmentVariable("COLLAB_TEST_SEED"), out var s) ? s : Random.Shared.Next(1, 1_000_000);
+    /// <summary>The seed for a randomized test: COLLAB_SEED when set (to replay a failure), else a fresh one.</summary>
+    public static int Seed() => Seeds.Replay ?? Random.Shared.Next(1, 1_000_000);
 
     /// <summary>Makes <paramref name="edits"/> random edits on <paramref name="model"/>, with short random pauses like a typist.</summary>
     public static async Task TypeAsync(OtClientModel model, Random random, int edits)

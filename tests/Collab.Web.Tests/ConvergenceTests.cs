@@ -10,7 +10,7 @@ namespace Collab.Web.Tests;
 
 /// <summary>
 /// Convergence over real sockets: many OT clients edit concurrently at random; once every op is acknowledged, every
-/// client's text and revision equal the server's. The random seed is printed (set COLLAB_TEST_SEED to replay one).
+/// client's text and revision equal the server's. The random seed is printed (set COLLAB_SEED to replay one).
 /// </summary>
 public sealed class ConvergenceTests(ITestOutputHelper output)
 {

@@ -16,7 +16,7 @@ namespace Collab.Web.Tests;
 /// Protocol fuzzing: hostile sockets throw thousands of random and mutated frames at the server while honest OT
 /// clients edit. Each hostile frame is followed by a ping; everything the server says before the pong is that frame's
 /// answer, so every frame is accounted for: an error, a close, or (for a frame that happens to be valid) its normal
-/// answer. The seed is printed (COLLAB_TEST_SEED replays one).
+/// answer. The seed is printed (COLLAB_SEED replays one).
 /// </summary>
 public sealed class FuzzTests(ITestOutputHelper output)
 {
@@ -29,7 +29,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
     [Fact]
     public async Task Thousands_of_hostile_frames_each_get_an_error_or_a_close_while_honest_editors_converge_without_corruption()
     {
-        var seed = int.TryParse(Environment.GetEnvironmentVariable("COLLAB_TEST_SEED"), out var s) ? s : 5005;
+        var seed = Seeds.Replay ?? 5005;
         output.WriteLine($"seed {seed}");
         await using var server = await CollabServer.StartAsync(new Dictionary<string, string>
         {

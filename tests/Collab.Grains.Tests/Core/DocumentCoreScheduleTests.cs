@@ -2,6 +2,7 @@ using Collab.Contracts;
 using Collab.Grains.Core;
 using Collab.Ot;
 using Collab.Storage;
+using Collab.Testing;
 using Xunit;
 
 namespace Collab.Grains.Tests.Core;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Collab.Contracts;
 using Collab.Ot;
+using Collab.Testing;
 using Collab.Web.Fanout;
 using Collab.Web.Hosting;
 using Collab.Web.Sessions;
@@ -16,11 +17,7 @@ namespace Collab.Web.Tests.Units;
 /// </summary>
 public sealed class FeedSequencerScheduleTests
 {
-    public static IEnumerable<object[]> Schedules()
-    {
-        if (int.TryParse(Environment.GetEnvironmentVariable("COLLAB_SEED"), out var only)) return [[only]];
-        return Enumerable.Range(1, 200).Select(seed => new object[] { seed });
-    }
+    public static IEnumerable<object[]> Schedules => Seeds.Range(200);
 
     [Theory]
     [MemberData(nameof(Schedules))]
