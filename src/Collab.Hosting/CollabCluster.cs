@@ -100,7 +100,7 @@ public static class CollabCluster
     /// <summary>Registers the configured <see cref="IDocumentStore"/> (SQLite by default).</summary>
     public static void AddDocumentStore(this IHostApplicationBuilder builder)
     {
-        var provider = ValidatedOptions.Read<StorageProviderOptions>(builder.Configuration, StorageProviderOptions.Section, _ => null);
+        var provider = ValidatedOptions.Read<StorageProviderOptions>(builder.Configuration, StorageProviderOptions.Section, o => o.Validate());
         switch (provider.Provider)
         {
             case StorageProvider.Sqlite:
@@ -115,19 +115,19 @@ public static class CollabCluster
                 builder.Services.AddSingleton<IDocumentStore>(sp => sp.GetRequiredService<SqliteDocumentStore>());
                 break;
             case StorageProvider.Postgres:
-                PostgresStore.Add(builder.Services, builder.Configuration);
+                PostgresStore.Add(builder.Services, provider.PostgresAuthentication);
                 break;
         }
     }
 
     private static CollabClusterOptions ReadClusterOptions(IConfiguration configuration, int defaultGatewayPort)
     {
-        var section = configuration.GetSection(CollabClusterOptions.Section);
-        var options = section.Get<CollabClusterOptions>() ?? new CollabClusterOptions();
-        if (section["GatewayPort"] is null) options.GatewayPort = defaultGatewayPort;
-        ApplyAppServicePrivatePorts(options);
-        if (options.Validate() is { } error) throw new OptionsValidationException(CollabClusterOptions.Section, typeof(CollabClusterOptions), [error]);
-        return options;
+        var gatewayPortSet = configuration.GetSection(CollabClusterOptions.Section)["GatewayPort"] is not null;
+        return ValidatedOptions.Read<CollabClusterOptions>(configuration, CollabClusterOptions.Section, o => o.Validate(), o =>
+        {
+            if (!gatewayPortSet) o.GatewayPort = defaultGatewayPort;
+            ApplyAppServicePrivatePorts(o);
+        });
     }
 
     /// <summary>

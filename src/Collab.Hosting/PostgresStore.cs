@@ -2,7 +2,6 @@ using Azure.Core;
 using Azure.Identity;
 using Collab.Storage;
 using Collab.Storage.Postgres;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -16,16 +15,11 @@ namespace Collab.Hosting;
 /// </summary>
 internal static class PostgresStore
 {
-    private const string AuthenticationKey = StorageProviderOptions.Section + ":PostgresAuthentication";
     private static readonly TokenRequestContext EntraScope = new(["https://ossrdbms-aad.database.windows.net/.default"]);
 
-    public static void Add(IServiceCollection services, IConfiguration configuration)
+    public static void Add(IServiceCollection services, PostgresAuthentication authentication)
     {
-        var authentication = configuration[AuthenticationKey] ?? "Password";
-        var azureIdentity = authentication.Equals("AzureIdentity", StringComparison.OrdinalIgnoreCase);
-        if (!azureIdentity && !authentication.Equals("Password", StringComparison.OrdinalIgnoreCase))
-            throw new OptionsValidationException(AuthenticationKey, typeof(PostgresDocumentStoreOptions),
-                [$"{AuthenticationKey} must be Password or AzureIdentity (was '{authentication}')."]);
+        var azureIdentity = authentication == PostgresAuthentication.AzureIdentity;
 
         ValidatedOptions.Add<PostgresDocumentStoreOptions>(services, PostgresDocumentStoreOptions.SectionName, o => o.Validate());
         services.AddSingleton(sp => new PostgresDocumentStore(

@@ -23,6 +23,9 @@ public static class Telemetry
     /// <summary>Orleans' meter: grain calls, activations, messaging, membership.</summary>
     public const string OrleansMeter = "Microsoft.Orleans";
 
+    /// <summary>Collab's own meters (<c>Collab.Storage</c>, …).</summary>
+    public const string CollabMeters = "Collab.*";
+
     /// <summary>Orleans' activity sources for grain calls (runtime and application grains), with activity propagation on.</summary>
     public static readonly string[] OrleansActivitySources = ["Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application"];
 
@@ -48,7 +51,7 @@ public static class Telemetry
             // The cloud role name in Application Insights: Collab.Web or Collab.Silo.
             .ConfigureResource(r => r.AddService(builder.Environment.ApplicationName))
             .WithTracing(t => t.AddSource(OrleansActivitySources))
-            .WithMetrics(m => m.AddMeter(OrleansMeter));
+            .WithMetrics(m => m.AddMeter(OrleansMeter, CollabMeters));
 
         // App Service probes /readyz every minute on every instance: requests worth no trace.
         builder.Services.Configure<AspNetCoreTraceInstrumentationOptions>(o =>

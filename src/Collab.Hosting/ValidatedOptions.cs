@@ -14,9 +14,22 @@ public static class ValidatedOptions
     }
 
     /// <summary>Reads and validates options now, for settings needed while the host is being built.</summary>
-    public static T Read<T>(IConfiguration configuration, string section, Func<T, string?> validate) where T : class, new()
+    /// <param name="postConfigure">Defaults that depend on the host (or its environment), applied before validation.</param>
+    public static T Read<T>(IConfiguration configuration, string section, Func<T, string?> validate, Action<T>? postConfigure = null)
+        where T : class, new()
     {
-        var options = configuration.GetSection(section).Get<T>() ?? new T();
+        T options;
+        try
+        {
+            options = configuration.GetSection(section).Get<T>() ?? new T();
+        }
+        catch (InvalidOperationException e)
+        {
+            // The binder's message names the key and the value it could not convert (an unknown enum name, say).
+            throw new OptionsValidationException(section, typeof(T), [e.Message]);
+        }
+
+        postConfigure?.Invoke(options);
         if (validate(options) is { } error) throw new OptionsValidationException(section, typeof(T), [error]);
         return options;
     }

@@ -19,6 +19,7 @@ public sealed class PostgresDocumentStore : IDocumentStore, IAsyncDisposable
     private readonly NpgsqlDataSource dataSource;
     private readonly PostgresStatements sql;
     private readonly ILogger logger;
+    private readonly KeyValuePair<string, object?>[] metricTags;
     private readonly Lock initializationLock = new();
     private Task<int>? initialization;
     private int disposed;
@@ -51,6 +52,7 @@ public sealed class PostgresDocumentStore : IDocumentStore, IAsyncDisposable
         builder.ConnectionStringBuilder.ApplicationName ??= "Collab";
         configureDataSource?.Invoke(builder);
         dataSource = builder.Build();
+        metricTags = StoreMetrics.Tags("postgresql", $"{builder.ConnectionStringBuilder.Database}|{Schema}");
     }
 
     /// <summary>The schema holding the store's tables.</summary>
@@ -137,6 +139,7 @@ public sealed class PostgresDocumentStore : IDocumentStore, IAsyncDisposable
             stored = reader.GetInt64(1);
             if (inserted == count)
             {
+                Committed();
                 return;
             }
         }
@@ -176,6 +179,14 @@ public sealed class PostgresDocumentStore : IDocumentStore, IAsyncDisposable
         command.Parameters.Add(new NpgsqlParameter { Value = text, NpgsqlDbType = NpgsqlDbType.Bytea });
         command.Parameters.Add(new NpgsqlParameter { Value = clients, NpgsqlDbType = NpgsqlDbType.Text });
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        Committed();
+    }
+
+    /// <summary>Each append and snapshot is one statement, so one transaction of one request.</summary>
+    private void Committed()
+    {
+        StoreMetrics.Transactions.Add(1, metricTags);
+        StoreMetrics.BatchRequests.Record(1, metricTags);
     }
 
     /// <inheritdoc />

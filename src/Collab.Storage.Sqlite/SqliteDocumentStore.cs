@@ -31,7 +31,7 @@ public sealed class SqliteDocumentStore : IDocumentStore, IAsyncDisposable
         DatabasePath = settings.DatabasePath;
         Directory.CreateDirectory(Path.GetDirectoryName(DatabasePath)!);
         readerConnectionString = SqliteSchema.ReaderConnectionString(DatabasePath, settings.BusyTimeout);
-        writer = new SqliteWriter(
+        writer = new SqliteWriter(DatabasePath,
             SqliteSchema.WriterConnectionString(DatabasePath, settings.BusyTimeout), settings.BusyTimeout, settings.MaxBatchRequests, logger);
         writer.Start();
         SqliteStoreLog.LogStoreOpened(logger, DatabasePath, writer.SchemaVersion);
@@ -45,9 +45,6 @@ public sealed class SqliteDocumentStore : IDocumentStore, IAsyncDisposable
 
     /// <summary>The absolute path of the database file.</summary>
     public string DatabasePath { get; }
-
-    /// <summary>How many write transactions (each one fsync) have committed; fewer than appends when group commit works.</summary>
-    internal long CommittedTransactions => writer.CommittedTransactions;
 
     /// <inheritdoc />
     public Task AppendAsync(string documentId, IReadOnlyList<StoredOp> ops, CancellationToken cancellationToken = default)

@@ -25,12 +25,14 @@ internal sealed class SqliteWriter
     private readonly Thread thread;
     private SqliteConnection? connection;
     private Statements? statements;
+    private readonly KeyValuePair<string, object?>[] metricTags;
     private long committedTransactions;
     private Exception? crash;
 
     /// <summary>Opens the writer connection and brings the schema up to date, failing fast on a bad file or folder.</summary>
-    public SqliteWriter(string connectionString, TimeSpan busyTimeout, int maxBatchRequests, ILogger logger)
+    public SqliteWriter(string databasePath, string connectionString, TimeSpan busyTimeout, int maxBatchRequests, ILogger logger)
     {
+        metricTags = StoreMetrics.Tags("sqlite", databasePath);
         this.connectionString = connectionString;
         this.busyTimeout = busyTimeout;
         this.maxBatchRequests = maxBatchRequests;
@@ -172,6 +174,8 @@ internal sealed class SqliteWriter
         }
 
         Interlocked.Increment(ref committedTransactions);
+        StoreMetrics.Transactions.Add(1, metricTags);
+        StoreMetrics.BatchRequests.Record(batch.Count, metricTags);
         for (var i = 0; i < batch.Count; i++)
         {
             if (outcomes[i] is { } exception)

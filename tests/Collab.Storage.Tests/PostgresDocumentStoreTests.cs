@@ -32,6 +32,20 @@ public sealed class PostgresDocumentStoreTests(PostgresServer server, ITestOutpu
     }
 
     [Fact]
+    public async Task Every_append_and_snapshot_is_counted_as_one_transaction_of_this_database_and_schema()
+    {
+        var database = new NpgsqlConnectionStringBuilder(server.ConnectionString).Database;
+        using var transactions = new StoreTransactions($"{database}|{schema}");
+
+        await Store.AppendAsync("doc", Ops(1, 3));
+        await Store.AppendAsync("doc", Ops(4, 1));
+        await Store.SaveSnapshotAsync("doc", Snapshot(4, "four"));
+        await Assert.ThrowsAsync<RevisionConflictException>(() => Store.AppendAsync("doc", Ops(2, 1)));
+
+        Assert.Equal(3, transactions.Count);
+    }
+
+    [Fact]
     public async Task Two_stores_on_separate_connection_pools_racing_for_a_revision_never_both_win_nor_store_part_of_a_batch()
     {
         await using var second = await OpenAsync();

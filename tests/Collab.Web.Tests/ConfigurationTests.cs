@@ -26,4 +26,15 @@ public sealed class ConfigurationTests
         var error = Assert.Throws<OptionsValidationException>(() => Collab.Web.Hosting.CollabApp.Build(["--Collab:Cluster:SiloPort", "70000"]));
         Assert.Contains("Collab:Cluster:SiloPort", error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("Collab:Storage:Provider", "Mongo")]
+    [InlineData("Collab:Storage:PostgresAuthentication", "Kerberos")]
+    [InlineData("Collab:Cluster:Clustering", "Zookeeper")]
+    public void An_unknown_choice_fails_before_anything_starts_naming_the_key_and_the_value(string key, string value)
+    {
+        var error = Assert.Throws<OptionsValidationException>(() => Collab.Web.Hosting.CollabApp.Build(["--" + key, value]));
+        Assert.Contains(key, error.Message, StringComparison.Ordinal);
+        Assert.Contains(value, error.Message, StringComparison.Ordinal);
+    }
 }
