@@ -80,26 +80,19 @@ internal static partial class SseTransport
     {
         var session = entry.Session;
         var idleLimit = (long)options.FallbackIdleTimeoutMs;
-        // One pending read-wait and one timer for the whole stream: a heartbeat leaves nothing behind to complete later.
-        using var heartbeat = new PeriodicTimer(TimeSpan.FromMilliseconds(options.HeartbeatMs));
-        Task<bool>? ready = null;
-        Task<bool>? tick = null;
+        using var next = new OutboxOrHeartbeat(session.Outbox, TimeSpan.FromMilliseconds(options.HeartbeatMs), TimeProvider.System);
         while (true)
         {
-            ready ??= session.Outbox.WaitToReadAsync(cancellationToken).AsTask();
-            tick ??= heartbeat.WaitForNextTickAsync(cancellationToken).AsTask();
-            if (await Task.WhenAny(ready, tick) == tick)
+            var what = await next.NextAsync(cancellationToken);
+            if (what == OutboxOrHeartbeat.Next.Completed) break;
+            if (what == OutboxOrHeartbeat.Next.Heartbeat)
             {
-                tick = null;
                 if (Environment.TickCount64 - entry.LastPost > idleLimit)
                     session.Close(CloseCodes.HeartbeatTimeout, $"no ping for {idleLimit} ms; reconnect and resume with join+rev");
                 await response.Body.WriteAsync(Ping, cancellationToken);
                 await response.Body.FlushAsync(cancellationToken);
                 continue;
             }
-            var more = await ready;
-            ready = null;
-            if (!more) break;
             // Everything queued goes out in one write and one flush.
             while (session.Outbox.TryRead(out var frame))
             {

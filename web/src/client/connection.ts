@@ -35,6 +35,8 @@ export interface ConnectionOptions {
   clientId: string;
   user?: UserInfo;
   backoff?: BackoffOptions;
+  /** The reconnect backoff's jitter source, in [0, 1) (default Math.random). */
+  random?: () => number;
   /** Where the tab's transport choice is kept (sessionStorage in the browser). */
   transportStore?: Pick<Storage, "getItem" | "setItem"> | null;
   /** While on the fallback, every this-many-th connection tries the WebSocket again (default 5). */
@@ -91,11 +93,6 @@ export class CollabConnection {
   /** What the editor shows: "WebSocket" or "HTTP streaming (fallback)". */
   get transport(): string {
     return TRANSPORT_LABEL[this.transportKind];
-  }
-
-  /** The WebSocket in use, if the session runs over one (tests close it to simulate a drop). */
-  get socket(): WebSocket | null {
-    return this.current instanceof WebSocketTransport ? this.current.socket : null;
   }
 
   /** The transport in use, if any. */
@@ -313,7 +310,7 @@ export class CollabConnection {
     if (this.stopped || this.forcedOffline) return;
     this.clearRetry();
     const browserOffline = typeof navigator !== "undefined" && navigator.onLine === false;
-    const delay = delayMs ?? backoffDelay(this.attempt, this.backoff);
+    const delay = delayMs ?? backoffDelay(this.attempt, this.backoff, this.options.random ?? Math.random);
     this.attempt++;
     this.nextAttemptAt = Date.now() + delay;
     this.setStatus(browserOffline ? "offline" : "reconnecting");

@@ -210,8 +210,6 @@ export class SseTransport implements Transport {
   heartbeatMs = 0;
   /** Frames waiting for the POST in flight to complete. */
   readonly queue: string[] = [];
-  /** Number of POSTs sent (for tests and diagnostics). */
-  posts = 0;
   private opened = false;
   private closed = false;
   private inFlight = false;
@@ -348,7 +346,6 @@ export class SseTransport implements Transport {
     }
     const body = this.queue.splice(0, count).join("\n");
     this.inFlight = true;
-    this.posts++;
     this.fetchImpl(this.postUrl, {
       method: "POST",
       headers: { "Content-Type": "text/plain" },

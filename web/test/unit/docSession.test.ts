@@ -2,6 +2,7 @@
 // at random: resume with join+rev, own op recognised in joined.ops, resend with the original seq, full-text joins.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { CollabConnection } from "../../src/client/connection";
+import { WebSocketTransport } from "../../src/client/transport";
 import { DocSession, type EditorHost } from "../../src/client/docSession";
 import { DocStore, type KeyValueStore } from "../../src/client/persistence";
 import { TextOperation } from "../../src/client/textOperation";
@@ -45,6 +46,9 @@ let server: FakeServer;
 let sessionCount = 0;
 /** The frame delays of the fake sockets: seeded per test (the default seed for the tests that are not randomized). */
 let delays: () => number = seeded(1);
+/** The reconnect backoff's jitter, seeded beside the delays. */
+let jitterSource: () => number = seeded(2);
+const jitter = () => jitterSource();
 
 /** A WebSocket stand-in: frames are delivered asynchronously; close() may lose frames still in flight. */
 class FakeSocket {
@@ -89,7 +93,7 @@ class FakeEditor implements EditorHost {
 }
 
 function person(id: string, store = new DocStore(new MemoryStore())) {
-  const connection = new CollabConnection({ url: "ws://test/ws", clientId: id, webSocket: FakeSocket as unknown as typeof WebSocket, backoff: { baseMs: 1, maxMs: 5 } });
+  const connection = new CollabConnection({ url: "ws://test/ws", clientId: id, webSocket: FakeSocket as unknown as typeof WebSocket, backoff: { baseMs: 1, maxMs: 5 }, random: jitter });
   const session = new DocSession({ doc: "d", connection, store });
   const editor = new FakeEditor();
   editor.text = session.initialText() ?? "";
@@ -101,7 +105,11 @@ function person(id: string, store = new DocStore(new MemoryStore())) {
     editor.text = op.apply(editor.text);
     session.localChange(op);
   };
-  const drop = () => (connection as unknown as { socket: FakeSocket | null }).socket?.close();
+  // A network drop: the socket under the connection closes (WebSocketTransport.socket is the one it opened).
+  const drop = () => {
+    const transport = connection.activeTransport;
+    if (transport instanceof WebSocketTransport) (transport.socket as unknown as FakeSocket).close();
+  };
   return { connection, session, editor, edit, drop, store };
 }
 
@@ -114,14 +122,15 @@ async function settle(people: ReturnType<typeof person>[]): Promise<void> {
 }
 
 describe("DocSession resume", () => {
-  // Fake time: frame delays, reconnect backoff (its jitter from a seeded Math.random) and heartbeats are logic here.
-  beforeEach(() => { useFakeTime(); seedMathRandom(1); delays = seeded(1); });
+  // Fake time: frame delays, reconnect backoff (its jitter from a seeded source) and heartbeats are logic here.
+  beforeEach(() => { useFakeTime(); seedMathRandom(1); delays = seeded(1); jitterSource = seeded(2); });
   afterEach(() => { vi.useRealTimers(); vi.restoreAllMocks(); });
 
   it.each(seeds(11, 12, 13))("converges when sockets drop at random while people type (seed %i)", async (seed) => {
     server = new FakeServer();
     const random = seeded(seed);
     delays = seeded(seed + 1000);
+    jitterSource = seeded(seed + 2000);
     seedMathRandom(seed + 2000);
     const people = [person("a"), person("b"), person("c")];
     for (let step = 0; step < 300; step++) {
