@@ -108,7 +108,7 @@ describe("editing together", () => {
     // Type, and drop the socket right away (as a flaky network would), several times.
     for (let i = 0; i < 3; i++) {
       await typeAtEnd(ada.page, `burst ${i}. `, 2);
-      await ada.page.evaluate(() => (window.collab.connection as unknown as { socket: WebSocket }).socket?.close());
+      await ada.page.evaluate(() => (window.collab.connection.activeTransport as unknown as { socket?: WebSocket } | null)?.socket?.close());
     }
     await waitSynced(ada.page);
     const final = await server.doc(doc);
