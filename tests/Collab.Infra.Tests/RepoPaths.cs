@@ -2,19 +2,14 @@ using System.Reflection;
 
 namespace Collab.Infra.Tests;
 
-/// <summary>Where the repository, its infra, the Bicep CLI and the shared azd schema are on this machine.</summary>
+/// <summary>Where the repository, its infra, and the Bicep CLI are on this machine.</summary>
 internal static class RepoPaths
 {
-    private const string SchemaRelativePath = "shared/data/azure.yaml.schema.json";
-
     /// <summary>The repository root: the nearest folder above the test binaries that holds Collab.sln.</summary>
     public static string Root { get; } = FindRoot();
 
     /// <summary>The infra/ folder azure.yaml points at.</summary>
     public static string Infra => Path.Combine(Root, "infra");
-
-    /// <summary>azd's published schema for azure.yaml, read from the shared/ folder beside the repository.</summary>
-    public static string AzureYamlSchema => FindSchema();
 
     /// <summary>
     /// The Bicep CLI restored by the PackageDownload in the project file; the path is baked in at build time because
@@ -42,23 +37,5 @@ internal static class RepoPaths
         }
 
         throw new InvalidOperationException($"No Collab.sln above {AppContext.BaseDirectory}.");
-    }
-
-    private static string FindSchema()
-    {
-        // The schema is reference data kept outside the repository (never copied in): look in every folder from the
-        // repository root up, so a clone with shared/ beside it finds it as well as the usual working tree.
-        for (var dir = new DirectoryInfo(Root); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, SchemaRelativePath);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new FileNotFoundException(
-            $"azd's azure.yaml schema was not found: looked for '{SchemaRelativePath}' in {Root} and every folder above it. " +
-            "CI and developers keep the shared/ folder beside the repository clone; it is not part of the repository.");
     }
 }
