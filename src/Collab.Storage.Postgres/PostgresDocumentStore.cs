@@ -182,6 +182,34 @@ public sealed class PostgresDocumentStore : IDocumentStore, IAsyncDisposable
         Committed();
     }
 
+    /// <inheritdoc />
+    public async Task SaveAccessAsync(string documentId, StoredAccess access, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(documentId);
+        ArgumentNullException.ThrowIfNull(access);
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = dataSource.CreateCommand(sql.UpsertAccess);
+        command.Parameters.Add(new NpgsqlParameter { Value = documentId, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = access.OwnerGeneration, NpgsqlDbType = NpgsqlDbType.Bigint });
+        command.Parameters.Add(new NpgsqlParameter { Value = access.EditGeneration, NpgsqlDbType = NpgsqlDbType.Bigint });
+        command.Parameters.Add(new NpgsqlParameter { Value = access.ViewGeneration, NpgsqlDbType = NpgsqlDbType.Bigint });
+        command.Parameters.Add(new NpgsqlParameter { Value = access.CreatedAt.ToUniversalTime(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        Committed();
+    }
+
+    /// <inheritdoc />
+    public async Task<StoredAccess?> LoadAccessAsync(string documentId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(documentId);
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = dataSource.CreateCommand(sql.LoadAccess);
+        command.Parameters.Add(new NpgsqlParameter { Value = documentId, NpgsqlDbType = NpgsqlDbType.Text });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) return null;
+        return new StoredAccess(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetFieldValue<DateTimeOffset>(3));
+    }
+
     /// <summary>Each append and snapshot is one statement, so one transaction of one request.</summary>
     private void Committed()
     {

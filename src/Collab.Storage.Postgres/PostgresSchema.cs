@@ -10,7 +10,7 @@ namespace Collab.Storage.Postgres;
 internal static class PostgresSchema
 {
     /// <summary>The schema version this code writes; a database with a newer version is refused.</summary>
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 
     // First key of the advisory lock ("Coll"); the second is a hash of the schema name, so stores in different schemas
     // of one database do not wait for each other.
@@ -38,6 +38,16 @@ internal static class PostgresSchema
             saved_at timestamptz NOT NULL DEFAULT now()
         );
         COMMENT ON COLUMN {0}.snapshots.text IS 'Document text as UTF-8 (bytea: PostgreSQL text cannot hold U+0000); read with convert_from(text, ''UTF8'').';
+        """,
+        """
+        CREATE TABLE {0}.access (
+            doc        text COLLATE "C" NOT NULL PRIMARY KEY,
+            owner_gen  bigint      NOT NULL,
+            edit_gen   bigint      NOT NULL,
+            view_gen   bigint      NOT NULL,
+            created_at timestamptz NOT NULL
+        );
+        COMMENT ON TABLE {0}.access IS 'Collab share-link generations per document: links of an older generation are revoked.';
         """,
     ];
 

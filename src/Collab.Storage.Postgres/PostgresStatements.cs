@@ -49,11 +49,22 @@ internal sealed class PostgresStatements
             ORDER BY kind, rev;
             """;
 
+        // $1 doc, $2 owner, $3 edit, $4 view generation, $5 created at.
+        UpsertAccess = $"""
+            INSERT INTO {s}.access (doc, owner_gen, edit_gen, view_gen, created_at) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (doc) DO UPDATE SET owner_gen = excluded.owner_gen, edit_gen = excluded.edit_gen, view_gen = excluded.view_gen;
+            """;
+        LoadAccess = $"SELECT owner_gen, edit_gen, view_gen, created_at FROM {s}.access WHERE doc = $1;";
+
         // $1 doc, $2 after rev, $3 limit.
         ReadOps = $"SELECT rev, client_id, seq, op FROM {s}.ops WHERE doc = $1 AND rev > $2 ORDER BY rev LIMIT $3;";
     }
 
     public string Append { get; }
+
+    public string UpsertAccess { get; }
+
+    public string LoadAccess { get; }
 
     public string HeadRev { get; }
 

@@ -131,6 +131,27 @@ public sealed class SqliteDocumentStore : IDocumentStore, IAsyncDisposable
     }
 
     /// <inheritdoc />
+    public Task SaveAccessAsync(string documentId, StoredAccess access, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(documentId);
+        ArgumentNullException.ThrowIfNull(access);
+        return Enqueue(new AccessRequest(documentId, access, cancellationToken));
+    }
+
+    /// <inheritdoc />
+    public async Task<StoredAccess?> LoadAccessAsync(string documentId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(documentId);
+        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT owner_gen, edit_gen, view_gen, created_at FROM access WHERE doc = $doc;";
+        command.Parameters.AddWithValue("$doc", documentId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) return null;
+        return new StoredAccess(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)));
+    }
+
+    /// <inheritdoc />
     public async Task PingAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);

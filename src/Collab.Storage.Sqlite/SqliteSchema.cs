@@ -6,7 +6,7 @@ namespace Collab.Storage.Sqlite;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this code writes; a file with a newer version is refused.</summary>
-    public const long CurrentVersion = 1;
+    public const long CurrentVersion = 2;
 
     // Each entry upgrades the schema from version (index) to (index + 1); append, never edit.
     private static readonly string[] Migrations =
@@ -26,6 +26,15 @@ internal static class SqliteSchema
             rev     INTEGER NOT NULL,
             text    TEXT    NOT NULL,
             clients TEXT    NOT NULL
+        ) WITHOUT ROWID;
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS access (
+            doc        TEXT    NOT NULL PRIMARY KEY,
+            owner_gen  INTEGER NOT NULL,
+            edit_gen   INTEGER NOT NULL,
+            view_gen   INTEGER NOT NULL,
+            created_at INTEGER NOT NULL
         ) WITHOUT ROWID;
         """,
     ];

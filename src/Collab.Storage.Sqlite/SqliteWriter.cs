@@ -218,6 +218,14 @@ internal sealed class SqliteWriter
                 s.SnapshotClients.Value = snapshot.ClientsJson;
                 s.UpsertSnapshot.ExecuteNonQuery();
                 break;
+            case AccessRequest access:
+                s.AccessDoc.Value = access.DocumentId;
+                s.AccessOwner.Value = access.Access.OwnerGeneration;
+                s.AccessEdit.Value = access.Access.EditGeneration;
+                s.AccessView.Value = access.Access.ViewGeneration;
+                s.AccessCreatedAt.Value = access.Access.CreatedAt.ToUnixTimeMilliseconds();
+                s.UpsertAccess.ExecuteNonQuery();
+                break;
             default:
                 throw new InvalidOperationException($"Unknown write request {request.GetType().Name}.");
         }
@@ -340,6 +348,17 @@ internal sealed class SqliteWriter
             SnapshotText = UpsertSnapshot.Parameters.Add("$text", SqliteType.Text);
             SnapshotClients = UpsertSnapshot.Parameters.Add("$clients", SqliteType.Text);
             UpsertSnapshot.Prepare();
+
+            UpsertAccess = Prepare(connection, """
+                INSERT OR REPLACE INTO access (doc, owner_gen, edit_gen, view_gen, created_at)
+                VALUES ($doc, $owner, $edit, $view, $created_at);
+                """, false);
+            AccessDoc = UpsertAccess.Parameters.Add("$doc", SqliteType.Text);
+            AccessOwner = UpsertAccess.Parameters.Add("$owner", SqliteType.Integer);
+            AccessEdit = UpsertAccess.Parameters.Add("$edit", SqliteType.Integer);
+            AccessView = UpsertAccess.Parameters.Add("$view", SqliteType.Integer);
+            AccessCreatedAt = UpsertAccess.Parameters.Add("$created_at", SqliteType.Integer);
+            UpsertAccess.Prepare();
         }
 
         public SqliteCommand Begin { get; }
@@ -362,6 +381,12 @@ internal sealed class SqliteWriter
         public SqliteParameter SnapshotRev { get; }
         public SqliteParameter SnapshotText { get; }
         public SqliteParameter SnapshotClients { get; }
+        public SqliteCommand UpsertAccess { get; }
+        public SqliteParameter AccessDoc { get; }
+        public SqliteParameter AccessOwner { get; }
+        public SqliteParameter AccessEdit { get; }
+        public SqliteParameter AccessView { get; }
+        public SqliteParameter AccessCreatedAt { get; }
 
         public void Dispose()
         {

@@ -37,3 +37,10 @@ internal sealed class SnapshotRequest(string documentId, DocumentSnapshot snapsh
 
     public string ClientsJson { get; } = clientsJson;
 }
+
+/// <summary>Insert or replace a document's access record.</summary>
+internal sealed class AccessRequest(string documentId, StoredAccess access, CancellationToken cancellationToken)
+    : WriteRequest(documentId, cancellationToken)
+{
+    public StoredAccess Access { get; } = access;
+}

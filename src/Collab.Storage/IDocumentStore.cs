@@ -23,6 +23,12 @@ public interface IDocumentStore
     /// <summary>Reads up to <paramref name="maxCount"/> ops with revision greater than <paramref name="afterRev"/>, in order.</summary>
     Task<IReadOnlyList<StoredOp>> ReadOpsAsync(string documentId, long afterRev, int maxCount, CancellationToken cancellationToken = default);
 
+    /// <summary>The document's access record, or null when it has none.</summary>
+    Task<StoredAccess?> LoadAccessAsync(string documentId, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores (inserts or replaces) the document's access record durably.</summary>
+    Task SaveAccessAsync(string documentId, StoredAccess access, CancellationToken cancellationToken = default);
+
     /// <summary>Throws when the store cannot be reached (used by /readyz).</summary>
     Task PingAsync(CancellationToken cancellationToken = default);
 }

@@ -58,5 +58,11 @@ public sealed class InstrumentedStore : IDocumentStore, IAsyncDisposable
 
     public Task PingAsync(CancellationToken cancellationToken = default) => inner.PingAsync(cancellationToken);
 
+    public Task<StoredAccess?> LoadAccessAsync(string documentId, CancellationToken cancellationToken = default) =>
+        inner.LoadAccessAsync(documentId, cancellationToken);
+
+    public Task SaveAccessAsync(string documentId, StoredAccess access, CancellationToken cancellationToken = default) =>
+        inner.SaveAccessAsync(documentId, access, cancellationToken);
+
     public ValueTask DisposeAsync() => inner.DisposeAsync();
 }

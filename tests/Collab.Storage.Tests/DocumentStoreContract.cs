@@ -357,6 +357,24 @@ public abstract class DocumentStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_access_record_is_absent_until_saved_then_replaced_whole_and_kept_across_a_reopen()
+    {
+        Assert.Null(await Store.LoadAccessAsync("doc"));
+        var created = new DateTimeOffset(2026, 12, 2, 17, 0, 0, 123, TimeSpan.Zero);
+
+        await Store.SaveAccessAsync("doc", new StoredAccess(1, 1, 1, created));
+        await Store.SaveAccessAsync("doc", new StoredAccess(1, 3, 2, created));
+        await Store.SaveAccessAsync("other", new StoredAccess(5, 6, 7, created));
+        await ReopenAsync();
+
+        Assert.Equal(new StoredAccess(1, 3, 2, created), await Store.LoadAccessAsync("doc"));
+        Assert.Equal(new StoredAccess(5, 6, 7, created), await Store.LoadAccessAsync("other"));
+        Assert.Null(await Store.LoadAccessAsync("never"));
+        // Access records live beside the op log, not in it.
+        Assert.Equal(0, (await Store.LoadAsync("doc")).Rev);
+    }
+
+    [Fact]
     public async Task Invalid_arguments_are_rejected()
     {
         await Assert.ThrowsAnyAsync<ArgumentException>(() => Store.AppendAsync("", [Op(1)]));
