@@ -33,6 +33,18 @@ public interface IDocumentGrain : IGrainWithStringKey
     /// <summary>Where and how the document is served: for operators and failover tests.</summary>
     Task<DocumentStatus> GetStatus();
 
+    /// <summary>The document's share-link generations; null when it was not created with access control.</summary>
+    Task<DocumentAccess?> GetAccess();
+
+    /// <summary>
+    /// Gives the document an access record at generation 1 of every kind; null when it already has one, or when it
+    /// already has content and <paramref name="claimExisting"/> is false (nobody may claim someone else's document).
+    /// </summary>
+    Task<DocumentAccess?> CreateAccess(bool claimExisting);
+
+    /// <summary>Revokes every link of <paramref name="kind"/> by bumping its generation; null when the document has no access record.</summary>
+    Task<DocumentAccess?> RotateAccess(LinkKind kind);
+
     /// <summary>Forgets a session's presence (it left or disconnected) and tells every subscribed host.</summary>
     Task RemovePresence(string sessionId);
 }

@@ -15,4 +15,8 @@ public interface IDocumentObserver : IGrainObserver
     /// <summary>A session's presence changed (<paramref name="presence"/> set) or it left (<paramref name="leftSessionId"/> set).</summary>
     [OneWay]
     Task OnPresence(string documentId, PresenceState? presence, string? leftSessionId);
+
+    /// <summary>The document's share links were rotated: sessions holding a link of an older generation lose access.</summary>
+    [OneWay]
+    Task OnAccessChanged(string documentId, DocumentAccess access);
 }

@@ -23,6 +23,8 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
     private readonly Dictionary<long, TaskCompletionSource<SubmitResult>> waiting = [];
 
     private DocumentCore core = null!;
+    private DocumentAccess? access;
+    private DateTimeOffset? accessCreatedAt;
     private Task? committing;
     private Task? snapshotting;
     private DateTime activatedAt;
@@ -39,7 +41,13 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         activatedAt = DateTime.UtcNow;
+        var loadingAccess = store.LoadAccessAsync(DocumentId, cancellationToken);
         var stored = await store.LoadAsync(DocumentId, cancellationToken);
+        if (await loadingAccess is { } record)
+        {
+            access = new DocumentAccess(record.OwnerGeneration, record.EditGeneration, record.ViewGeneration);
+            accessCreatedAt = record.CreatedAt;
+        }
         core = new DocumentCore(stored, options);
         var expiry = options.SubscriptionExpiry;
         this.RegisterGrainTimer(ExpireSubscriptionsAsync, expiry / 2, expiry / 2);
@@ -73,9 +81,9 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
         if (sinceRev is { } since && since >= 0 && since <= committedRev && committedRev - since <= options.MaxCatchUpOps)
         {
             var ops = await ReadCommittedAsync(since, committedRev, options.MaxCatchUpOps);
-            return new JoinResult(since + ops.Length, null, since, ops, presences);
+            return new JoinResult(since + ops.Length, null, since, ops, presences, access);
         }
-        return new JoinResult(committedRev, core.CommittedText, null, null, presences);
+        return new JoinResult(committedRev, core.CommittedText, null, null, presences, access);
     }
 
     public Task<CommittedOp[]> GetOps(long afterRev, int maxCount)
@@ -112,6 +120,58 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
         NotifyPresence(presence, null);
         return Task.CompletedTask;
     }
+
+    public Task<DocumentAccess?> GetAccess() => Task.FromResult(access);
+
+    public async Task<DocumentAccess?> CreateAccess(bool claimExisting)
+    {
+        ThrowIfFailed();
+        if (access is not null || (core.CommittedRev > 0 && !claimExisting)) return null;
+        var created = new DocumentAccess(1, 1, 1);
+        var at = DateTimeOffset.UtcNow;
+        // Set before the write so a second create racing this one (calls interleave at awaits) is refused.
+        access = created;
+        try
+        {
+            await store.SaveAccessAsync(DocumentId, ToStored(created, at));
+        }
+        catch
+        {
+            access = null;
+            throw;
+        }
+        accessCreatedAt = at;
+        LogAccessCreated(logger, DocumentId, core.CommittedRev);
+        return created;
+    }
+
+    public async Task<DocumentAccess?> RotateAccess(LinkKind kind)
+    {
+        ThrowIfFailed();
+        if (access is null) return null;
+        // In memory first: old links stop working at once, even if the write below fails (fail closed).
+        var rotated = access.Rotated(kind);
+        access = rotated;
+        await store.SaveAccessAsync(DocumentId, ToStored(rotated, accessCreatedAt ?? DateTimeOffset.UtcNow));
+        // A rotation racing this one may have bumped further meanwhile: announce the newest.
+        var current = access;
+        LogAccessRotated(logger, DocumentId, kind, current.Generation(kind));
+        foreach (var observer in subscriptions.Observers)
+        {
+            try
+            {
+                _ = observer.OnAccessChanged(DocumentId, current);
+            }
+            catch (Exception e)
+            {
+                LogNotifyFailed(logger, DocumentId, e);
+            }
+        }
+        return current;
+    }
+
+    private static StoredAccess ToStored(DocumentAccess access, DateTimeOffset createdAt) =>
+        new(access.OwnerGeneration, access.EditGeneration, access.ViewGeneration, createdAt);
 
     public Task RemovePresence(string sessionId)
     {
@@ -249,4 +309,10 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Document {DocumentId} failed to notify an observer")]
     private static partial void LogNotifyFailed(ILogger logger, string documentId, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Document {DocumentId} got its access record (at rev {Rev})")]
+    private static partial void LogAccessCreated(ILogger logger, string documentId, long rev);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Document {DocumentId} rotated its {Kind} links to generation {Generation}")]
+    private static partial void LogAccessRotated(ILogger logger, string documentId, LinkKind kind, long generation);
 }

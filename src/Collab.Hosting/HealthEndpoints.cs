@@ -67,7 +67,8 @@ public static partial class HealthEndpoints
         });
     }
 
-    private static bool IsOperator(HttpRequest request, OperationsOptions options)
+    /// <summary>Whether the request carries <c>Authorization: Bearer     private static bool IsOperator(HttpRequest request, OperationsOptions options)lt;Collab:Operations:OperatorKey    private static bool IsOperator(HttpRequest request, OperationsOptions options)gt;</c> (never, when no key is set).</summary>
+    public static bool IsOperator(HttpRequest request, OperationsOptions options)
     {
         if (string.IsNullOrEmpty(options.OperatorKey)) return false;
         var header = request.Headers.Authorization.ToString();

@@ -21,6 +21,14 @@ public sealed class RecordingObserver : IDocumentObserver
         return Task.CompletedTask;
     }
 
+    public ConcurrentQueue<DocumentAccess> AccessChanges { get; } = new();
+
+    public Task OnAccessChanged(string documentId, DocumentAccess access)
+    {
+        AccessChanges.Enqueue(access);
+        return Task.CompletedTask;
+    }
+
     public long[] Revs => [.. Batches.SelectMany(b => b).Select(o => o.Rev)];
 
     public async Task WaitForRevAsync(long rev, TimeSpan? timeout = null)

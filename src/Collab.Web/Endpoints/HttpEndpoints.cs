@@ -1,49 +1,199 @@
+using System.Security.Cryptography;
+using System.Text.Json;
 using Collab.Contracts;
+using Collab.Hosting;
+using Collab.Web.Access;
 using Collab.Web.Protocol;
+using Microsoft.Extensions.Options;
 
 namespace Collab.Web.Endpoints;
 
-/// <summary>The HTTP surface besides the WebSocket and the health probes: document reads and status.</summary>
+/// <summary>
+/// The HTTP surface besides the WebSocket and the health probes: creating documents, reading them, and their share
+/// links. Every request is authorized like a session: a share link's token (or the operator key) in
+/// <c>Authorization: Bearer …</c>, never in the URL.
+/// </summary>
 internal static class HttpEndpoints
 {
+    private const int MaxCreateBodyBytes = 1024;
+
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/docs/{doc}", (string doc, IGrainFactory grains) => WithDocument(doc, grains, async grain =>
-        {
-            var state = await grain.GetState();
-            return Results.Json(new { doc, rev = state.Rev, text = state.Text });
-        }));
+        app.MapPost("/api/docs", CreateAsync);
 
-        app.MapGet("/api/docs/{doc}/status", (string doc, IGrainFactory grains) => WithDocument(doc, grains, async grain =>
-        {
-            var s = await grain.GetStatus();
-            return Results.Json(new
+        app.MapGet("/api/docs/{doc}", (string doc, HttpContext context, IGrainFactory grains, AccessPolicy access, IOptions<OperationsOptions> operations) =>
+            WithDocument(doc, context, grains, access, operations.Value, Permission.Read, async grain =>
             {
-                doc,
-                rev = s.CommittedRev,
-                snapshotRev = s.SnapshotRev,
-                pendingOps = s.PendingOps,
-                silo = s.Silo,
-                activatedAt = s.ActivatedAt,
-                subscribedHosts = s.SubscribedHosts,
-                presences = s.Presences,
-            });
-        }));
+                var state = await grain.GetState();
+                return Results.Json(new { doc, rev = state.Rev, text = state.Text });
+            }));
+
+        app.MapGet("/api/docs/{doc}/status", (string doc, HttpContext context, IGrainFactory grains, AccessPolicy access, IOptions<OperationsOptions> operations) =>
+            WithDocument(doc, context, grains, access, operations.Value, Permission.Read, async grain =>
+            {
+                var s = await grain.GetStatus();
+                return Results.Json(new
+                {
+                    doc,
+                    rev = s.CommittedRev,
+                    snapshotRev = s.SnapshotRev,
+                    pendingOps = s.PendingOps,
+                    silo = s.Silo,
+                    activatedAt = s.ActivatedAt,
+                    subscribedHosts = s.SubscribedHosts,
+                    presences = s.Presences,
+                });
+            }));
+
+        app.MapGet("/api/docs/{doc}/links", (string doc, HttpContext context, IGrainFactory grains, AccessPolicy access, IOptions<OperationsOptions> operations) =>
+            WithDocument(doc, context, grains, access, operations.Value, Permission.Owner, async grain =>
+                await grain.GetAccess() is { } current ? Results.Json(Links(access, doc, current)) : NoLinks()));
+
+        app.MapPost("/api/docs/{doc}/links/{kind}/rotate", (string doc, string kind, HttpContext context, IGrainFactory grains, AccessPolicy access,
+            IOptions<OperationsOptions> operations) =>
+        {
+            LinkKind? parsed = kind switch { "owner" => LinkKind.Owner, "edit" => LinkKind.Edit, "view" => LinkKind.View, _ => null };
+            if (parsed is null) return Task.FromResult(Problem(400, ErrorCodes.BadRequest, "the link kind is owner, edit or view"));
+            return WithDocument(doc, context, grains, access, operations.Value, Permission.Owner, async grain =>
+                await grain.RotateAccess(parsed.Value) is { } rotated ? Results.Json(Links(access, doc, rotated)) : NoLinks());
+        });
     }
 
-    private static async Task<IResult> WithDocument(string doc, IGrainFactory grains, Func<IDocumentGrain, Task<IResult>> read)
+    /// <summary><c>POST /api/docs</c> with an optional <c>{"doc":"name"}</c>: a new document and, with access control, its links.</summary>
+    private static async Task<IResult> CreateAsync(HttpContext context, IGrainFactory grains, AccessPolicy access, IOptions<AccessOptions> accessOptions,
+        IOptions<OperationsOptions> operations)
     {
-        if (!Identifiers.IsValidDocumentId(doc))
-            return Results.Problem(statusCode: 400, title: "invalid document id", detail: "a document id is 1-128 characters of A-Z a-z 0-9 . _ -");
+        var isOperator = HealthEndpoints.IsOperator(context.Request, operations.Value);
+        if (access.Mode != AccessMode.Open && accessOptions.Value.CreateDocuments == DocumentCreation.Operators && !isOperator)
+            return Problem(401, ErrorCodes.Unauthorized, "creating documents needs the operator key (Collab:Access:CreateDocuments is Operators)");
+
+        string? doc = null;
+        if (context.Request.ContentLength is > MaxCreateBodyBytes) return Problem(413, ErrorCodes.TooLarge, $"the body is limited to {MaxCreateBodyBytes} bytes");
+        if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
+        {
+            try
+            {
+                using var body = await JsonDocument.ParseAsync(new LimitedStream(context.Request.Body, MaxCreateBodyBytes), cancellationToken: context.RequestAborted);
+                if (body.RootElement.ValueKind != JsonValueKind.Object) return Problem(400, ErrorCodes.BadRequest, "the body is a JSON object such as {\"doc\":\"notes\"}");
+                if (body.RootElement.TryGetProperty("doc", out var name))
+                {
+                    if (name.ValueKind != JsonValueKind.String) return Problem(400, ErrorCodes.BadRequest, "'doc' must be a string");
+                    doc = name.GetString();
+                }
+            }
+            catch (Exception e) when (e is JsonException or IOException)
+            {
+                return Problem(400, ErrorCodes.BadJson, "the body is not a JSON object of at most 1024 bytes");
+            }
+        }
+        doc ??= NewDocumentId();
+        if (!Identifiers.IsValidDocumentId(doc)) return InvalidId();
+
+        var grain = grains.GetGrain<IDocumentGrain>(doc);
+        if (access.Mode == AccessMode.Open) return Results.Json(new { doc }, statusCode: 201);
         try
         {
-            return await read(grains.GetGrain<IDocumentGrain>(doc));
+            // An operator may put access control on a document that has content already (one from Open mode).
+            if (await grain.CreateAccess(claimExisting: isOperator) is not { } created)
+                return Problem(409, "exists", $"'{doc}' exists already; pick another name (or leave 'doc' out for a generated one)");
+            return Results.Json(Links(access, doc, created), statusCode: 201);
         }
         catch (Exception e) when (e is DocumentUnavailableException or TimeoutException or OrleansException)
         {
-            // The document is moving to a new activation (or its silo is unreachable): a retry will succeed.
-            return Results.Problem(statusCode: 503, title: "document unavailable", detail: "the document is moving; retry shortly",
-                extensions: new Dictionary<string, object?> { ["retryAfterMs"] = 500 });
+            return Unavailable();
         }
+    }
+
+    private static async Task<IResult> WithDocument(string doc, HttpContext context, IGrainFactory grains, AccessPolicy access, OperationsOptions operations,
+        Permission needed, Func<IDocumentGrain, Task<IResult>> action)
+    {
+        if (!Identifiers.IsValidDocumentId(doc)) return InvalidId();
+        var grain = grains.GetGrain<IDocumentGrain>(doc);
+        try
+        {
+            if (access.Mode != AccessMode.Open && !HealthEndpoints.IsOperator(context.Request, operations))
+            {
+                var bearer = Bearer(context.Request);
+                var (grant, denial) = access.Decide(doc, bearer is null ? [] : [bearer], await grain.GetAccess());
+                if (grant.Permission == Permission.None)
+                    return Problem(401, ErrorCodes.Unauthorized, denial == Denial.Revoked
+                        ? "this link was revoked by the document's owner"
+                        : "send a share link's token (the part after '#k=') as 'Authorization: Bearer <token>'");
+                if (grant.Permission < needed) return Problem(403, ErrorCodes.Forbidden, $"this needs an {(needed == Permission.Owner ? "owner" : "edit")} link");
+            }
+            else if (access.Mode == AccessMode.Open && needed == Permission.Owner)
+            {
+                return NoLinks();
+            }
+            return await action(grain);
+        }
+        catch (Exception e) when (e is DocumentUnavailableException or TimeoutException or OrleansException)
+        {
+            return Unavailable();
+        }
+    }
+
+    private static object Links(AccessPolicy access, string doc, DocumentAccess current) => new
+    {
+        doc,
+        owner = access.Links.Mint(doc, LinkKind.Owner, current.OwnerGeneration),
+        edit = access.Links.Mint(doc, LinkKind.Edit, current.EditGeneration),
+        view = access.Links.Mint(doc, LinkKind.View, current.ViewGeneration),
+    };
+
+    private static string? Bearer(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        const string scheme = "Bearer ";
+        return header.StartsWith(scheme, StringComparison.Ordinal) && header.Length > scheme.Length ? header[scheme.Length..] : null;
+    }
+
+    /// <summary>96 random bits as 16 base32 characters: names nobody can guess or enumerate.</summary>
+    private static string NewDocumentId()
+    {
+        const string alphabet = "abcdefghijklmnopqrstuvwxyz234567";
+        Span<byte> bytes = stackalloc byte[16];
+        RandomNumberGenerator.Fill(bytes);
+        Span<char> id = stackalloc char[16];
+        for (var i = 0; i < id.Length; i++) id[i] = alphabet[bytes[i] & 31];
+        return new string(id);
+    }
+
+    private static IResult NoLinks() => Problem(404, "no_links", "this document has no share links (the server runs in Open mode, or it was not created with access control)");
+
+    private static IResult InvalidId() =>
+        Results.Problem(statusCode: 400, title: "invalid document id", detail: "a document id is 1-128 characters of A-Z a-z 0-9 . _ -");
+
+    // The document is moving to a new activation (or its silo is unreachable): a retry will succeed.
+    private static IResult Unavailable() => Results.Problem(statusCode: 503, title: "document unavailable", detail: "the document is moving; retry shortly",
+        extensions: new Dictionary<string, object?> { ["retryAfterMs"] = 500 });
+
+    private static IResult Problem(int status, string code, string detail) =>
+        Results.Problem(statusCode: status, title: code, detail: detail, extensions: new Dictionary<string, object?> { ["code"] = code });
+
+    /// <summary>Reads at most <c>limit</c> bytes, then fails: a body without Content-Length cannot make the server buffer more.</summary>
+    private sealed class LimitedStream(Stream inner, int limit) : Stream
+    {
+        private int read;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => read; set => throw new NotSupportedException(); }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var n = await inner.ReadAsync(buffer[..Math.Min(buffer.Length, limit + 1 - read)], cancellationToken);
+            read += n;
+            if (read > limit) throw new IOException("body too large");
+            return n;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

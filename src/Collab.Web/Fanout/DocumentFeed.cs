@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Collab.Contracts;
+using Collab.Web.Access;
 using Collab.Web.Protocol;
 using Microsoft.Extensions.Logging;
 
@@ -18,6 +19,8 @@ internal sealed partial class DocumentFeed
     private readonly Channel<object> inbox = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
     private readonly FeedSequencer sequencer;
     private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // The newest link generations this feed has seen (only the loop touches it).
+    private DocumentAccess? latestAccess;
 
     public DocumentFeed(IFeedHost hub, string documentId, IDocumentGrain grain, ILogger logger)
     {
@@ -55,6 +58,9 @@ internal sealed partial class DocumentFeed
     public void Post(CommittedOp[] ops) => inbox.Writer.TryWrite(ops);
 
     public void PostPresence(PresenceState? presence, string? leftSessionId) => inbox.Writer.TryWrite(new PresenceItem(presence, leftSessionId));
+
+    /// <summary>The document's links were rotated: sessions that joined through a revoked one are closed (4403).</summary>
+    public void PostAccess(DocumentAccess access) => inbox.Writer.TryWrite(new AccessItem(access));
 
     /// <summary>Renews the subscription and catches up if a notification was missed.</summary>
     public void PostRenew() => inbox.Writer.TryWrite(RenewItem.Instance);
@@ -159,9 +165,14 @@ internal sealed partial class DocumentFeed
                 if (ensure.Final) await CatchUpAsync(ensure.Rev);
                 else _ = RetryLaterAsync(ensure with { Final = true });
                 break;
+            case AccessItem changed:
+                Revoke(changed.Access);
+                break;
             case RenewItem:
                 var committed = await grain.Subscribe(hub.HostId, hub.Reference);
                 if (committed > sequencer.LastRev) await CatchUpAsync(committed);
+                // A lost rotation notice still takes effect, at the next renewal at the latest.
+                if (sequencer.Sessions.Any(m => m.Grant.Via is not null)) Revoke(await grain.GetAccess());
                 break;
         }
     }
@@ -181,6 +192,8 @@ internal sealed partial class DocumentFeed
         var missed = sequencer.MissedFromRecent(join.Rev) ?? await FetchMissedAsync(join.Rev);
         sequencer.Attach(attach.Member, join, missed);
         attach.Done.TrySetResult();
+        // A rotation this loop handled between the session's join and now must not miss it.
+        if (latestAccess is not null) Revoke(latestAccess);
     }
 
     /// <summary>The ops after <paramref name="rev"/> up to the feed's revision, from the grain (older than the recent frames).</summary>
@@ -202,6 +215,23 @@ internal sealed partial class DocumentFeed
         return missed;
     }
 
+    /// <summary>Closes every session whose grant the document's current generations no longer honour.</summary>
+    private void Revoke(DocumentAccess? access)
+    {
+        if (access is null) return;
+        // Generations only grow: notices arriving out of order never bring a revoked link back.
+        latestAccess = latestAccess is null ? access : new DocumentAccess(
+            Math.Max(access.OwnerGeneration, latestAccess.OwnerGeneration),
+            Math.Max(access.EditGeneration, latestAccess.EditGeneration),
+            Math.Max(access.ViewGeneration, latestAccess.ViewGeneration));
+        foreach (var member in sequencer.Sessions)
+        {
+            if (member.Grant.Via is null || AccessPolicy.StillValid(member.Grant, latestAccess)) continue;
+            if (member.Session.Close(CloseCodes.Revoked, $"your {member.AccessLabel} link to '{DocumentId}' was revoked by its owner; ask for a new link"))
+                LogRevoked(logger, DocumentId, member.Session.Id);
+        }
+    }
+
     private async Task CatchUpAsync(long toRev)
     {
         while (sequencer.LastRev < toRev)
@@ -219,6 +249,7 @@ internal sealed partial class DocumentFeed
     private sealed record DetachItem(SessionDocument Member, TaskCompletionSource Done);
     private sealed record PresenceItem(PresenceState? Presence, string? LeftSessionId);
     private sealed record EnsureItem(long Rev, bool Final);
+    private sealed record AccessItem(DocumentAccess Access);
     private sealed record DuplicateItem(SessionDocument Member, long Seq, long Rev);
     private sealed class RenewItem
     {
@@ -230,4 +261,7 @@ internal sealed partial class DocumentFeed
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Feed of document {DocumentId} catching up from rev {FromRev} to {ToRev}")]
     private static partial void LogCatchingUp(ILogger logger, string documentId, long fromRev, long toRev);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Document {DocumentId}: session {SessionId} joined through a revoked link; closing with 4403")]
+    private static partial void LogRevoked(ILogger logger, string documentId, string sessionId);
 }

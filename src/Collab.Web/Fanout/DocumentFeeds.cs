@@ -84,6 +84,12 @@ internal sealed class DocumentFeeds : IDocumentObserver, IFeedHost, IHostedServi
         return Task.CompletedTask;
     }
 
+    public Task OnAccessChanged(string documentId, DocumentAccess access)
+    {
+        if (TryGet(documentId) is { } feed) feed.PostAccess(access);
+        return Task.CompletedTask;
+    }
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         timer = new Timer(_ => Maintain(), null, renewEvery, renewEvery);

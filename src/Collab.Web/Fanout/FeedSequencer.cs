@@ -66,7 +66,7 @@ internal sealed class FeedSequencer(string documentId, int recentCapacity = Feed
     public void Attach(SessionDocument member, JoinResult join, IEnumerable<(CommittedOp Op, byte[] Frame)> missed)
     {
         member.Rev = join.Rev;
-        if (!member.Session.Enqueue(Frames.Joined(documentId, join))) return;
+        if (!member.Session.Enqueue(Frames.Joined(documentId, join, member.AccessLabel))) return;
         foreach (var (op, frame) in missed) Deliver(member, op, frame);
         foreach (var presence in join.Presences)
             if (presence.SessionId != member.Session.Id) member.Session.Enqueue(Frames.Presence(documentId, presence));

@@ -1,3 +1,4 @@
+using Collab.Web.Access;
 using Collab.Web.Sessions;
 
 namespace Collab.Web.Fanout;
@@ -9,8 +10,19 @@ internal sealed class SessionDocument(Session session, string documentId, Docume
     public string DocumentId { get; } = documentId;
     public DocumentFeed Feed { get; } = feed;
 
-    /// <summary>Joined with <c>readOnly</c>: ops are refused with <c>forbidden</c>.</summary>
+    /// <summary>Joined with <c>readOnly</c>, or with a credential that only reads: ops are refused with <c>forbidden</c>.</summary>
     public bool ReadOnly { get; init; }
+
+    /// <summary>What the session's credential allows here, and which link it came from (revoked when that link is rotated).</summary>
+    public Grant Grant { get; init; } = Grant.Open;
+
+    /// <summary>Sent in <c>joined.access</c> when access control is on: <c>view</c>, <c>edit</c> or <c>owner</c>; null in Open mode.</summary>
+    public string? AccessLabel => Grant.Via is null ? null : Grant.Permission switch
+    {
+        Permission.Owner => "owner",
+        Permission.Write => "edit",
+        _ => "view",
+    };
 
     /// <summary>The last revision sent to the session (as <c>joined</c>, <c>op</c> or <c>ack</c>). Only the feed loop reads and writes it.</summary>
     public long Rev { get; set; } = -1;

@@ -1,5 +1,7 @@
 using Collab.Grains;
 using Collab.Hosting;
+using Collab.Web.Access;
+using Microsoft.Extensions.Options;
 using Collab.Web.Endpoints;
 using Collab.Web.Fanout;
 using Collab.Web.Sessions;
@@ -17,6 +19,8 @@ public static class CollabApp
         var builder = WebApplication.CreateBuilder(args);
 
         ValidatedOptions.Add<FrontEndOptions>(builder.Services, FrontEndOptions.Section, o => o.Validate());
+        ValidatedOptions.Add<AccessOptions>(builder.Services, AccessOptions.Section, o => o.Validate());
+        builder.Services.AddSingleton(sp => new AccessPolicy(sp.GetRequiredService<IOptions<AccessOptions>>().Value));
         var mode = ValidatedOptions.Read<CollabClusterOptions>(builder.Configuration, CollabClusterOptions.Section, o => o.Validate()).Mode;
         if (mode == HostMode.Client)
         {
@@ -34,6 +38,7 @@ public static class CollabApp
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DocumentFeeds>());
 
         var app = builder.Build();
+        app.Lifetime.ApplicationStarted.Register(() => LogAccessMode(app.Services));
         app.UseWebSockets();
         app.UseDefaultFiles();
         app.UseStaticFiles();
@@ -44,5 +49,15 @@ public static class CollabApp
         // The editor page is one static file for every document; the page reads the id from its URL.
         app.MapFallbackToFile("/d/{doc}", "editor.html");
         return app;
+    }
+
+    private static void LogAccessMode(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptions<AccessOptions>>().Value;
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Collab.Web.Access");
+        if (options.Mode == AccessMode.Open)
+            logger.LogWarning("Access mode Open: anyone who reaches this server can read and edit every document (set Collab:Access:Mode=Links to require share links)");
+        else
+            logger.LogInformation("Access mode {Mode}: documents need a credential; new documents may be created by {Creators}", options.Mode, options.CreateDocuments);
     }
 }

@@ -7,6 +7,8 @@ internal sealed class ClientFrame
 {
     public string? Type { get; set; }
     public string? ClientId { get; set; }
+    /// <summary><c>hello</c> and <c>auth</c>: a credential (a share link's secret part).</summary>
+    public string? Token { get; set; }
     public string? UserName { get; set; }
     public string? UserColor { get; set; }
     public bool HasUser { get; set; }

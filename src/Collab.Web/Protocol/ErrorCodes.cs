@@ -12,6 +12,7 @@ public static class ErrorCodes
     public const string TooLarge = "too_large";
     public const string RateLimited = "rate_limited";
     public const string Forbidden = "forbidden";
+    public const string Unauthorized = "unauthorized";
     public const string Internal = "internal";
 }
 
@@ -30,6 +31,8 @@ public static class CloseCodes
     public const int InternalError = 1011;
     /// <summary>Fallback transport: no POST (not even a ping) arrived for three heartbeat intervals.</summary>
     public const int HeartbeatTimeout = 4408;
+    /// <summary>A credential the session relied on was revoked (its share link rotated); get a new one, then reconnect.</summary>
+    public const int Revoked = 4403;
     /// <summary>The client stopped reading and its send queue overflowed; reconnect and resume with join+rev.</summary>
     public const int SendQueueOverflow = 4409;
 }

@@ -14,6 +14,8 @@ internal static class Frames
 
     [ThreadStatic] private static ArrayBufferWriter<byte>? buffer;
 
+    public static byte[] Authed() => Build(w => w.WriteString("type"u8, "authed"u8));
+
     public static byte[] Welcome(string sessionId, int heartbeatMs, int maxMessageBytes) => Build(w =>
     {
         w.WriteString("type"u8, "welcome"u8);
@@ -22,11 +24,12 @@ internal static class Frames
         w.WriteNumber("maxMessageBytes"u8, maxMessageBytes);
     });
 
-    public static byte[] Joined(string doc, JoinResult join) => Build(w =>
+    public static byte[] Joined(string doc, JoinResult join, string? access = null) => Build(w =>
     {
         w.WriteString("type"u8, "joined"u8);
         w.WriteString("doc"u8, doc);
         w.WriteNumber("rev"u8, join.Rev);
+        if (access is not null) w.WriteString("access"u8, access);
         if (join.Text is not null)
         {
             w.WriteString("text"u8, join.Text);

@@ -39,6 +39,9 @@ internal sealed partial class Session
 
     public UserInfo? User { get; set; }
 
+    /// <summary>The credentials presented (in <c>hello</c> and <c>auth</c>), newest last; touched only by the receive loop.</summary>
+    public List<string> Credentials { get; } = [];
+
     /// <summary>The documents this session joined, by id. Touched only by the receive loop.</summary>
     public Dictionary<string, SessionDocument> Documents { get; } = new(StringComparer.Ordinal);
 

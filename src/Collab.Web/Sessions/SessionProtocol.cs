@@ -2,6 +2,7 @@ using Collab.Contracts;
 using Collab.Grains;
 using Collab.Grains.Core;
 using Collab.Ot;
+using Collab.Web.Access;
 using Collab.Web.Fanout;
 using Collab.Web.Hosting;
 using Collab.Web.Protocol;
@@ -12,7 +13,7 @@ namespace Collab.Web.Sessions;
 /// The collab.v1 conversation of one session: answers each client frame, relays ops and presence to document grains.
 /// A bad frame gets an error for this session only; the documents and other sessions never see it.
 /// </summary>
-internal sealed partial class SessionProtocol(Session session, IGrainFactory grains, DocumentFeeds feeds, FrontEndOptions options, ILogger logger)
+internal sealed partial class SessionProtocol(Session session, IGrainFactory grains, DocumentFeeds feeds, FrontEndOptions options, AccessPolicy access, ILogger logger)
 {
     private const int RetryAfterMs = 500;
 
@@ -37,8 +38,11 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
             case "hello":
                 Hello(frame);
                 return;
-            case "join" or "op" or "presence" or "leave" when session.ClientId is null:
+            case "join" or "op" or "presence" or "leave" or "auth" when session.ClientId is null:
                 Reply(Frames.Error(ErrorCodes.BadRequest, $"send 'hello' with your clientId before '{frame.Type}'", ValidDoc(frame.Doc), frame.Seq));
+                return;
+            case "auth":
+                if (AddCredential(frame.Token, required: true)) Reply(Frames.Authed());
                 return;
             case "join":
                 await JoinAsync(frame);
@@ -57,7 +61,7 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
                 await LeaveAsync(frame);
                 return;
             default:
-                Reply(Frames.Error(ErrorCodes.UnknownType, $"unknown frame type '{Truncate(frame.Type)}'; collab.v1 knows hello, join, op, presence, leave, ping"));
+                Reply(Frames.Error(ErrorCodes.UnknownType, $"unknown frame type '{Truncate(frame.Type)}'; collab.v1 knows hello, auth, join, op, presence, leave, ping"));
                 return;
         }
     }
@@ -89,13 +93,55 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
             }
             session.User = new UserInfo(frame.UserName, frame.UserColor);
         }
+        if (frame.Token is not null && !AddCredential(frame.Token, required: true)) return;
         session.ClientId = frame.ClientId;
         Reply(Frames.Welcome(session.Id, options.HeartbeatMs, options.MaxMessageBytes));
+    }
+
+    /// <summary>Keeps a credential for the joins to come (a link is checked against the document it is used for).</summary>
+    private bool AddCredential(string? token, bool required)
+    {
+        if (token is null && !required) return true;
+        if (token is null || token.Length is 0 or > ShareLinks.MaxLength || token.Any(c => c is < '!' or > '~'))
+        {
+            Reply(Frames.Error(ErrorCodes.BadRequest, $"'token' must be 1-{ShareLinks.MaxLength} printable ASCII characters (the part of a share link after '#k=')"));
+            return false;
+        }
+        if (session.Credentials.Contains(token)) return true;
+        // Bounded: the oldest credential makes room (sessions already joined keep the grant they joined with).
+        if (session.Credentials.Count >= access.MaxCredentials) session.Credentials.RemoveAt(0);
+        session.Credentials.Add(token);
+        return true;
+    }
+
+    /// <summary>What this session may do with the document, checked with its link generations as the grain has them now.</summary>
+    private async Task<Grant?> AuthorizeAsync(string doc, long? seq)
+    {
+        if (access.Mode == AccessMode.Open) return Grant.Open;
+        DocumentAccess? current;
+        try
+        {
+            current = await grains.GetGrain<IDocumentGrain>(doc).GetAccess();
+        }
+        catch (Exception e)
+        {
+            LogGrainFailed(logger, doc, e);
+            Reply(Frames.Error(ErrorCodes.Internal, "the document is unavailable right now; join again shortly", doc, seq, retryAfterMs: RetryAfterMs));
+            return null;
+        }
+        var (grant, denial) = access.Decide(doc, session.Credentials, current);
+        if (grant.Permission != Permission.None) return grant;
+        // The same answer for "no such document" and "no credential for it": ids cannot be probed.
+        Reply(Frames.Error(ErrorCodes.Unauthorized, denial == Denial.Revoked
+            ? $"the link you used for '{doc}' was revoked by its owner; ask for a new one"
+            : $"no credential for '{doc}': open it through a share link (or send its token in 'auth')", doc, seq));
+        return null;
     }
 
     private async Task JoinAsync(ClientFrame frame)
     {
         if (RequireDoc(frame) is not { } doc) return;
+        if (await AuthorizeAsync(doc, null) is not { } grant) return;
         if (session.Documents.TryGetValue(doc, out var existing))
         {
             // Joining again resynchronises: the old membership ends, a fresh one starts from the requested rev.
@@ -108,11 +154,18 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
         }
 
         var feed = feeds.Acquire(doc);
-        var member = new SessionDocument(session, doc, feed) { ReadOnly = frame.ReadOnly };
+        var member = new SessionDocument(session, doc, feed) { ReadOnly = frame.ReadOnly || grant.Permission < Permission.Write, Grant = grant };
         try
         {
             await feed.Ready;
             var join = await grains.GetGrain<IDocumentGrain>(doc).Join(frame.Rev);
+            if (!AccessPolicy.StillValid(grant, join.Access))
+            {
+                // Rotated between the check and the join.
+                feeds.Release(feed);
+                Reply(Frames.Error(ErrorCodes.Unauthorized, $"the link you used for '{doc}' was revoked by its owner; ask for a new one", doc));
+                return;
+            }
             session.Documents[doc] = member;
             await feed.AttachAsync(member, join);
         }
@@ -132,7 +185,9 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
         var doc = member.DocumentId;
         if (member.ReadOnly)
         {
-            Reply(Frames.Error(ErrorCodes.Forbidden, $"this session joined '{doc}' read-only; join again without readOnly to edit", doc, frame.Seq));
+            Reply(Frames.Error(ErrorCodes.Forbidden, member.Grant.Permission < Permission.Write
+                ? $"your link to '{doc}' is view-only; ask its owner for an edit link"
+                : $"this session joined '{doc}' read-only; join again without readOnly to edit", doc, frame.Seq));
             return;
         }
         if (frame.OpError is not null)

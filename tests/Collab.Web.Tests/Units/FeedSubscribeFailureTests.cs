@@ -54,5 +54,8 @@ public sealed class FeedSubscribeFailureTests
         public Task SetPresence(string hostId, PresenceState presence) => Task.CompletedTask;
         public Task<DocumentStatus> GetStatus() => throw new NotSupportedException();
         public Task RemovePresence(string sessionId) => Task.CompletedTask;
+        public Task<DocumentAccess?> GetAccess() => throw new NotSupportedException();
+        public Task<DocumentAccess?> CreateAccess(bool claimExisting) => throw new NotSupportedException();
+        public Task<DocumentAccess?> RotateAccess(LinkKind kind) => throw new NotSupportedException();
     }
 }

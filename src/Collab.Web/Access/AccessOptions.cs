@@ -1,0 +1,62 @@
+namespace Collab.Web.Access;
+
+/// <summary>Who may read and write documents, bound from <c>Collab:Access</c>.</summary>
+public sealed class AccessOptions
+{
+    public const string Section = "Collab:Access";
+
+    /// <summary><c>Open</c> (anyone may read and edit anything: the embedded default) or <c>Links</c> (signed share links).</summary>
+    public AccessMode Mode { get; set; } = AccessMode.Open;
+
+    /// <summary>
+    /// Base64 of at least 32 random bytes, the same on every front end: signs share links. Required in Links mode.
+    /// Changing it revokes every link ever issued.
+    /// </summary>
+    public string? SigningKey { get; set; }
+
+    /// <summary>Links mode: who may create documents (<c>Anyone</c>, or <c>Operators</c> holding Collab:Operations:OperatorKey).</summary>
+    public DocumentCreation CreateDocuments { get; set; } = DocumentCreation.Anyone;
+
+    /// <summary>How many credentials one session may hold at once (one per document in Links mode).</summary>
+    public int MaxCredentialsPerSession { get; set; } = 32;
+
+    /// <summary>The decoded signing key (validated).</summary>
+    public byte[] Key() => Convert.FromBase64String(SigningKey!);
+
+    /// <summary>The first invalid setting as a message naming its key, or null.</summary>
+    public string? Validate()
+    {
+        if (!Enum.IsDefined(Mode)) return $"{Section}:Mode must be Open or Links (was '{Mode}').";
+        if (Mode == AccessMode.Tokens)
+            return $"{Section}:Mode Tokens (JWTs from your own sign-in or an OpenID Connect provider) is not available in this build yet; use Open or Links.";
+        if (!Enum.IsDefined(CreateDocuments)) return $"{Section}:CreateDocuments must be Anyone or Operators (was '{CreateDocuments}').";
+        if (MaxCredentialsPerSession is < 1 or > 1024) return $"{Section}:MaxCredentialsPerSession must be between 1 and 1024.";
+        if (SigningKey is null)
+            return Mode == AccessMode.Links ? $"{Section}:SigningKey is required in Links mode (base64 of at least 32 random bytes, e.g. `openssl rand -base64 48`)." : null;
+        byte[] key;
+        try
+        {
+            key = Convert.FromBase64String(SigningKey);
+        }
+        catch (FormatException)
+        {
+            return $"{Section}:SigningKey must be base64 (e.g. `openssl rand -base64 48`).";
+        }
+        return key.Length < 32 ? $"{Section}:SigningKey must decode to at least 32 bytes (it has {key.Length})." : null;
+    }
+}
+
+/// <summary>How documents are protected.</summary>
+public enum AccessMode
+{
+    Open,
+    Links,
+    Tokens,
+}
+
+/// <summary>Who may create documents in Links mode.</summary>
+public enum DocumentCreation
+{
+    Anyone,
+    Operators,
+}
