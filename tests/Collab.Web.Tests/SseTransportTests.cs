@@ -16,7 +16,7 @@ public sealed class SseTransportTests
     {
         await using var server = await CollabServer.StartAsync();
         const string doc = "sse-edit";
-        await using var sse = await Stream.OpenAsync(server);
+        await using var sse = await SseStream.OpenAsync(server);
         Assert.StartsWith("/sse/", sse.PostUrl, StringComparison.Ordinal);
 
         Assert.Equal(HttpStatusCode.Accepted, await sse.PostAsync("""{"type":"hello","clientId":"sse-client","user":{"name":"Ssa"}}"""));
@@ -46,7 +46,7 @@ public sealed class SseTransportTests
     public async Task Several_frames_in_one_post_are_handled_in_order_and_bad_ones_get_their_errors()
     {
         await using var server = await CollabServer.StartAsync();
-        await using var sse = await Stream.OpenAsync(server);
+        await using var sse = await SseStream.OpenAsync(server);
         await sse.PostAsync("""
             {"type":"hello","clientId":"batch"}
             {"type":"join","doc":"sse-batch"}
@@ -74,7 +74,7 @@ public sealed class SseTransportTests
             ["Collab:FrontEnd:HeartbeatMs"] = "1000",
             ["Collab:FrontEnd:FallbackIdleTimeoutMs"] = "3000",
         });
-        await using var sse = await Stream.OpenAsync(server);
+        await using var sse = await SseStream.OpenAsync(server);
         Assert.Equal(1000, sse.HeartbeatMs);
         await sse.PostAsync("""{"type":"hello","clientId":"quiet"}""");
         await sse.NextOfAsync("welcome");
@@ -103,7 +103,7 @@ public sealed class SseTransportTests
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Equal("unknown_session", (await unknown.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
 
-        await using var sse = await Stream.OpenAsync(server);
+        await using var sse = await SseStream.OpenAsync(server);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, await sse.PostAsync(new string('x', 4096)));
 
         using var foreign = new HttpRequestMessage(HttpMethod.Get, "/sse");
@@ -115,7 +115,7 @@ public sealed class SseTransportTests
     public async Task Stopping_the_server_ends_the_stream_with_a_1001_close_event()
     {
         var server = await CollabServer.StartAsync();
-        var sse = await Stream.OpenAsync(server);
+        var sse = await SseStream.OpenAsync(server);
         await sse.PostAsync("""{"type":"hello","clientId":"bye"}""");
         await sse.NextOfAsync("welcome");
         var stopping = server.DisposeAsync().AsTask();
@@ -125,88 +125,4 @@ public sealed class SseTransportTests
     }
 
     /// <summary>A minimal EventSource: reads <c>data:</c> events into a queue, counts comment heartbeats, POSTs frames.</summary>
-    private sealed class Stream : IAsyncDisposable
-    {
-        private readonly HttpClient http;
-        private readonly HttpResponseMessage response;
-        private readonly Channel<JsonElement> events = Channel.CreateUnbounded<JsonElement>();
-        private readonly CancellationTokenSource stop = new();
-        private readonly Task reading;
-
-        private Stream(HttpClient http, HttpResponseMessage response)
-        {
-            this.http = http;
-            this.response = response;
-            reading = ReadAsync();
-        }
-
-        public string PostUrl { get; private set; } = "";
-        public int HeartbeatMs { get; private set; }
-        public int Comments { get; private set; }
-        public Task Ended => reading;
-
-        public static async Task<Stream> OpenAsync(CollabServer server)
-        {
-            var http = new HttpClient { BaseAddress = server.BaseUri, Timeout = Timeout.InfiniteTimeSpan };
-            var response = await http.GetAsync("/sse", HttpCompletionOption.ResponseHeadersRead);
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
-            var stream = new Stream(http, response);
-            var transport = await stream.NextAsync();
-            Assert.Equal(("transport", "sse"), (transport.GetProperty("type").GetString(), transport.GetProperty("transport").GetString()));
-            stream.PostUrl = transport.GetProperty("postUrl").GetString()!;
-            stream.HeartbeatMs = transport.GetProperty("heartbeatMs").GetInt32();
-            return stream;
-        }
-
-        public async Task<HttpStatusCode> PostAsync(string frames)
-        {
-            using var response = await http.PostAsync(PostUrl, new StringContent(frames, Encoding.UTF8, "text/plain"));
-            return response.StatusCode;
-        }
-
-        public async Task<JsonElement> NextAsync(TimeSpan? timeout = null)
-        {
-            using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
-            return await events.Reader.ReadAsync(cts.Token);
-        }
-
-        public async Task<JsonElement> NextOfAsync(string type, TimeSpan? timeout = null)
-        {
-            var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
-            while (true)
-            {
-                var frame = await NextAsync(deadline - DateTime.UtcNow);
-                if (frame.GetProperty("type").GetString() == type) return frame;
-            }
-        }
-
-        private async Task ReadAsync()
-        {
-            try
-            {
-                using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(stop.Token));
-                while (await reader.ReadLineAsync(stop.Token) is { } line)
-                {
-                    if (line.StartsWith(':')) Comments++;
-                    else if (line.StartsWith("data: ", StringComparison.Ordinal)) events.Writer.TryWrite(JsonDocument.Parse(line[6..]).RootElement.Clone());
-                }
-            }
-            catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)
-            {
-            }
-            finally
-            {
-                events.Writer.TryComplete();
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await stop.CancelAsync();
-            await reading.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            response.Dispose();
-            http.Dispose();
-        }
-    }
 }
