@@ -8,7 +8,8 @@
 #
 # A value already in the environment is kept, never replaced: the key must survive every `azd provision`. A value that
 # is present but too weak stops the provision instead of being overwritten; an empty one counts as absent. If azd
-# cannot list the environment, the hook fails rather than guess that a key is absent. Values are never printed.
+# cannot list the environment, or the environment was provisioned before (AZURE_KEY_VAULT_NAME, an output of
+# main.bicep, is set) yet has no signing key, the hook fails rather than issue a new key. Values are never printed.
 # See docs/deploy.md.
 set -eu
 
@@ -54,6 +55,14 @@ decoded_length() {
 }
 
 key=$(current COLLAB_SIGNING_KEY)
+if [ -z "$key" ] && [ -n "$(current AZURE_KEY_VAULT_NAME)" ]; then
+    # The environment knows a vault from an earlier provision (for example after `azd env refresh` on another
+    # machine), so a signing key exists already. A new one would revoke every link issued with it.
+    echo "preprovision: this environment was provisioned before (AZURE_KEY_VAULT_NAME is set) but COLLAB_SIGNING_KEY" >&2
+    echo "  is missing. Copy the existing key into it (docs/deploy.md, 'Recovering the keys'), or, to revoke every link" >&2
+    echo "  on purpose, set a new one: azd env set COLLAB_SIGNING_KEY \"\$(openssl rand -base64 48)\"" >&2
+    exit 1
+fi
 if [ -z "$key" ]; then
     azd env set COLLAB_SIGNING_KEY "$(random_base64 48)"
     echo "preprovision: COLLAB_SIGNING_KEY generated (48 random bytes) and stored in the azd environment."

@@ -136,6 +136,15 @@ public sealed class AccessSecretsTests(CompiledTemplate compiled) : IClassFixtur
     }
 
     [Fact]
+    public void Azd_records_the_vault_name_which_tells_the_hook_that_a_signing_key_exists_already()
+    {
+        var output = Main.Template["outputs"]!["AZURE_KEY_VAULT_NAME"];
+        Assert.True(output is not null, "Output AZURE_KEY_VAULT_NAME is missing; infra/hooks/preprovision.sh reads it.");
+        Assert.True(WebSocketHostingTests.IsOutputOf(Text(output!["value"]), "keyvault", "name"));
+        Assert.Contains("AZURE_KEY_VAULT_NAME", File.ReadAllText(Path.Combine(RepoPaths.Infra, "hooks", "preprovision.sh")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_vault_uses_rbac_and_grants_the_app_identity_only_secret_read()
     {
         var vault = Vault.Single("Microsoft.KeyVault/vaults");

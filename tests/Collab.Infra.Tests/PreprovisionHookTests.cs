@@ -157,6 +157,21 @@ public sealed class PreprovisionHookTests : IDisposable
     }
 
     [Fact]
+    public async Task An_environment_that_was_provisioned_before_gets_no_new_signing_key()
+    {
+        // What `azd env refresh` on a new machine leaves: the outputs of the last deployment, not the parameters.
+        const string environment = "AZURE_ENV_NAME=\"dev\"\nAZURE_KEY_VAULT_NAME=\"kv-abc\"\n";
+        WriteEnvironment(environment);
+
+        var run = await RunAsync();
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("COLLAB_SIGNING_KEY", run.Output, StringComparison.Ordinal);
+        Assert.Empty(SetCalls());
+        Assert.Equal(environment, File.ReadAllText(Path.Combine(dir, "env")));
+    }
+
+    [Fact]
     public async Task The_keys_never_appear_in_the_hooks_output()
     {
         var run = await RunAsync();
