@@ -24,9 +24,11 @@ has() {
     printf '%s\n' "$values" | grep -q "^$1="
 }
 
-# The current value of a variable, empty when it is absent.
+# The current value of a variable: from the azd environment, else from this process's environment (a pipeline may
+# pass the keys as secret environment variables, which azd also substitutes into main.parameters.json); empty when
+# neither has it. Only called with the fixed names below, so the eval sees no outside text.
 current() {
-    if has "$1"; then azd env get-value "$1"; fi
+    if has "$1"; then azd env get-value "$1"; else eval "printf '%s' \"\${$1:-}\""; fi
 }
 
 random_base64() {

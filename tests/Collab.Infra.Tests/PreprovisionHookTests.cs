@@ -103,6 +103,18 @@ public sealed class PreprovisionHookTests : IDisposable
     }
 
     [Fact]
+    public async Task Keys_passed_as_environment_variables_are_kept()
+    {
+        // A pipeline that passes the keys as secret variables: azd substitutes them into main.parameters.json itself.
+        var run = await RunAsync(
+            ("COLLAB_SIGNING_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="),
+            ("COLLAB_OPERATOR_KEY", "operator-key-0123456789"));
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        Assert.Empty(SetCalls());
+    }
+
+    [Fact]
     public async Task Only_the_missing_key_is_generated()
     {
         WriteEnvironment("COLLAB_OPERATOR_KEY=\"operator-key-0123456789\"\n");
