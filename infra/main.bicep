@@ -1,7 +1,8 @@
 // Collab on Azure, deployed with `azd up`: Linux App Service (Premium v3, several instances, each co-hosting an
 // Orleans silo and the WebSocket front end) with regional VNet integration, Orleans membership in Azure Table Storage,
 // documents in Azure Database for PostgreSQL flexible server, telemetry to Application Insights / Log Analytics.
-// Every data-plane caller authenticates with one user-assigned managed identity: no keys or passwords exist.
+// Every data-plane caller authenticates with one user-assigned managed identity: no keys or passwords exist for
+// Azure services. The app's own two secrets (share-link signing key, operator key) live in Key Vault.
 // See docs/deploy.md.
 targetScope = 'subscription'
 
@@ -44,6 +45,28 @@ param postgresHighAvailability string = 'Disabled'
 
 @description('Admit only the App Service subnet to the membership storage account.')
 param restrictStorageToVnet bool = true
+
+@description('Admit only the App Service subnet to the key vault holding the signing and operator keys.')
+param restrictKeyVaultToVnet bool = true
+
+@description('Collab:Access:Mode of the deployment: Open, Links (signed share links) or Tokens.')
+@allowed([
+  'Open'
+  'Links'
+  'Tokens'
+])
+param accessMode string = 'Links'
+
+// Generated once per azd environment by infra/hooks/preprovision.sh and kept in it (COLLAB_SIGNING_KEY); the same
+// value on every provision, because changing it revokes every share link ever issued. No default on purpose.
+@secure()
+@description('Collab:Access:SigningKey: base64 of at least 32 random bytes, stored in Key Vault.')
+param signingKey string
+
+// Generated the same way (COLLAB_OPERATOR_KEY): the bearer key operators send for /readyz detail.
+@secure()
+@description('Collab:Operations:OperatorKey: at least 16 characters, stored in Key Vault.')
+param operatorKey string
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
@@ -108,6 +131,22 @@ module storage 'modules/storage.bicep' = {
   }
 }
 
+module keyVault 'modules/keyvault.bicep' = {
+  name: 'keyvault'
+  scope: rg
+  params: {
+    name: 'kv-${resourceToken}'
+    location: location
+    tags: tags
+    appPrincipalId: identity.outputs.principalId
+    appIdentityName: identityName
+    allowedSubnetId: network.outputs.appSubnetId
+    restrictToVnet: restrictKeyVaultToVnet
+    signingKey: signingKey
+    operatorKey: operatorKey
+  }
+}
+
 module postgres 'modules/postgres.bicep' = {
   name: 'postgres'
   scope: rg
@@ -148,6 +187,11 @@ module web 'modules/appservice.bicep' = {
     postgresConnectionString: 'Host=${postgres.outputs.fqdn};Port=5432;Database=${postgres.outputs.databaseName};Username=${identity.outputs.name};SSL Mode=VerifyFull'
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
     logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
+    accessMode: accessMode
+    // Addresses of the secrets, not their values. The keyvault module finishes only after the app identity's read
+    // access exists, so the site never starts with a reference it may not resolve.
+    signingKeyUri: keyVault.outputs.signingKeyUri
+    operatorKeyUri: keyVault.outputs.operatorKeyUri
   }
 }
 
@@ -160,5 +204,6 @@ output AZURE_TABLE_STORAGE_ENDPOINT string = storage.outputs.tableServiceUri
 output AZURE_POSTGRES_HOST string = postgres.outputs.fqdn
 output AZURE_POSTGRES_DATABASE string = postgres.outputs.databaseName
 output AZURE_POSTGRES_USER string = identity.outputs.name
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output SERVICE_WEB_NAME string = web.outputs.name
 output SERVICE_WEB_URI string = web.outputs.uri

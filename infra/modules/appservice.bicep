@@ -59,6 +59,20 @@ param appInsightsConnectionString string
 @description('Log Analytics workspace receiving the site logs.')
 param logAnalyticsWorkspaceId string
 
+@description('Collab:Access:Mode: Open (anyone with the URL edits), Links (signed share links), Tokens.')
+@allowed([
+  'Open'
+  'Links'
+  'Tokens'
+])
+param accessMode string = 'Links'
+
+@description('Versioned URI of the Key Vault secret holding Collab:Access:SigningKey (the address, never the value).')
+param signingKeyUri string
+
+@description('Versioned URI of the Key Vault secret holding Collab:Operations:OperatorKey (the address, never the value).')
+param operatorKeyUri string
+
 @description('Orleans ClusterId: silos with the same id form one cluster.')
 param clusterId string = 'collab'
 
@@ -103,6 +117,10 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
     // HTTP is redirected to HTTPS, so browsers only ever open wss:// sockets.
     httpsOnly: true
     publicNetworkAccess: 'Enabled'
+    // Key Vault references in the app settings are resolved with the user-assigned identity (the default would be a
+    // system-assigned one, which this site does not have). When the vault firewall refuses the public route, App
+    // Service retries through the VNet integration, which the vault admits.
+    keyVaultReferenceIdentity: identityId
     // ARRAffinity cookie on. A WebSocket is pinned to its instance by its own TCP connection and needs no affinity,
     // but the SSE + POST fallback transport keeps a session in one instance's memory: its POSTs must reach the
     // instance holding its event stream. Without the cookie a POST landing elsewhere gets 404 and the client reopens
@@ -156,6 +174,12 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
         { name: 'Collab__Storage__PostgresAuthentication', value: 'AzureIdentity' }
         // Server keep-alive ping, far below App Service's ~230 s idle cut (and nginx's 60 s default).
         { name: 'Collab__FrontEnd__HeartbeatMs', value: string(heartbeatMs) }
+        // Who may open a document: Links by default, so a public deployment is not an open editor.
+        { name: 'Collab__Access__Mode', value: accessMode }
+        // The secrets are Key Vault references: the portal and the ARM template show only the address; App Service
+        // resolves the value at start with the identity above, the same value on every instance.
+        { name: 'Collab__Access__SigningKey', value: '@Microsoft.KeyVault(SecretUri=${signingKeyUri})' }
+        { name: 'Collab__Operations__OperatorKey', value: '@Microsoft.KeyVault(SecretUri=${operatorKeyUri})' }
       ]
     }
   }

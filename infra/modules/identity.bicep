@@ -1,5 +1,6 @@
 // The user-assigned managed identity the app runs as: it reads and writes Orleans membership in Table Storage,
-// signs in to PostgreSQL (as its Entra administrator) and publishes telemetry. Nothing in the app settings is a secret.
+// signs in to PostgreSQL (as its Entra administrator), publishes telemetry and reads the two app secrets from Key Vault
+// (Key Vault references). Nothing in the app settings is a secret: the secrets appear there only as vault addresses.
 
 @description('Name of the identity.')
 param name string

@@ -44,10 +44,13 @@ resource vnet 'Microsoft.Network/virtualNetworks@2024-05-01' = {
               }
             }
           ]
-          // The storage account only admits this subnet (see storage.bicep).
+          // The storage account and the key vault only admit this subnet (see storage.bicep, keyvault.bicep).
           serviceEndpoints: [
             {
               service: 'Microsoft.Storage'
+            }
+            {
+              service: 'Microsoft.KeyVault'
             }
           ]
         }

@@ -6,7 +6,8 @@ namespace Collab.Infra.Tests;
 /// <summary>
 /// What azd (schema v1.0 of azure.yaml) requires of the parts of azure.yaml this repository uses, written out as checks
 /// so the tests need nothing outside the repository: the top-level keys azd knows, an application name of lowercase
-/// letters, digits and inner hyphens, at least one service, each with a host, and string-valued paths and names.
+/// letters, digits and inner hyphens, at least one service, each with a host, string-valued paths and names, and command
+/// hooks azd knows with a shell it runs.
 /// </summary>
 internal static partial class AzureYamlRules
 {
@@ -19,6 +20,17 @@ internal static partial class AzureYamlRules
 
     /// <summary>Service languages azd builds.</summary>
     public static readonly string[] Languages = ["dotnet", "csharp", "fsharp", "py", "python", "js", "ts", "java", "go", "golang", "docker"];
+
+    /// <summary>Command hooks azd runs at the root of azure.yaml (pre and post of each command).</summary>
+    public static readonly string[] Hooks =
+        ["prerestore", "postrestore", "preprovision", "postprovision", "prepackage", "postpackage", "predeploy", "postdeploy",
+         "prepublish", "postpublish", "preup", "postup", "predown", "postdown"];
+
+    /// <summary>Keys of one hook's configuration.</summary>
+    private static readonly string[] HookKeys = ["shell", "run", "continueOnError", "interactive", "windows", "posix"];
+
+    /// <summary>Shells azd runs hooks with.</summary>
+    private static readonly string[] Shells = ["sh", "pwsh"];
 
     /// <summary>Every rule the document breaks, as messages naming the key; empty when azd would accept it.</summary>
     public static List<string> Check(JsonNode document)
@@ -79,7 +91,61 @@ internal static partial class AzureYamlRules
             }
         }
 
+        if (root["hooks"] is { } hooks)
+        {
+            if (hooks is not JsonObject hookMap) errors.Add("hooks must be a mapping.");
+            else
+            {
+                foreach (var (hookName, hook) in hookMap)
+                {
+                    if (!Hooks.Contains(hookName, StringComparer.Ordinal)) errors.Add($"hooks.{hookName} is not a hook azd runs.");
+                    else CheckHook(hook, $"hooks.{hookName}", errors, osSpecific: true);
+                }
+            }
+        }
+
         return errors;
+    }
+
+    /// <summary>
+    /// One hook: a mapping of shell (sh or pwsh), run (a script path or inline script, required unless only windows or
+    /// posix variants are given), continueOnError and interactive (booleans), and optional windows / posix variants of
+    /// the same shape. An inline script needs an explicit shell; azd infers it only from a file's extension.
+    /// </summary>
+    private static void CheckHook(JsonNode? hook, string path, List<string> errors, bool osSpecific)
+    {
+        if (hook is not JsonObject config)
+        {
+            errors.Add($"{path} must be a mapping.");
+            return;
+        }
+
+        foreach (var (key, _) in config)
+        {
+            if (!HookKeys.Contains(key, StringComparer.Ordinal) || (!osSpecific && key is "windows" or "posix"))
+                errors.Add($"{path}.{key} is not a hook setting azd knows.");
+        }
+
+        var variants = osSpecific && (config.ContainsKey("windows") || config.ContainsKey("posix"));
+        var run = String(config, "run", errors, required: !variants, path);
+        var shell = String(config, "shell", errors, required: false, path);
+        if (shell is not null && !Shells.Contains(shell, StringComparer.Ordinal))
+            errors.Add($"{path}.shell '{shell}' is not one of {string.Join(", ", Shells)}.");
+        if (run is not null && shell is null && !run.EndsWith(".sh", StringComparison.Ordinal) && !run.EndsWith(".ps1", StringComparison.Ordinal))
+            errors.Add($"{path}.shell is required for an inline script.");
+        foreach (var flag in new[] { "continueOnError", "interactive" })
+        {
+            if (config[flag] is { } value && (value is not JsonValue v || !v.TryGetValue<bool>(out _)))
+                errors.Add($"{path}.{flag} must be true or false.");
+        }
+
+        if (osSpecific)
+        {
+            foreach (var os in new[] { "windows", "posix" })
+            {
+                if (config.ContainsKey(os)) CheckHook(config[os], $"{path}.{os}", errors, osSpecific: false);
+            }
+        }
     }
 
     private static string? String(JsonObject parent, string key, List<string> errors, bool required, string? path = null)

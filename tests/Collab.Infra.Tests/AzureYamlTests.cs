@@ -42,6 +42,53 @@ public sealed class AzureYamlTests
     }
 
     [Fact]
+    public void The_hook_check_rejects_hooks_that_azd_would_refuse()
+    {
+        var unknownHook = AzureYaml.DeepClone();
+        unknownHook["hooks"]!["beforeprovision"] = new JsonObject { ["run"] = "./x.sh" };
+        Assert.Equal(["hooks.beforeprovision is not a hook azd runs."], AzureYamlRules.Check(unknownHook));
+
+        var badShell = AzureYaml.DeepClone();
+        badShell["hooks"]!["preprovision"]!["shell"] = "bash";
+        Assert.Equal(["hooks.preprovision.shell 'bash' is not one of sh, pwsh."], AzureYamlRules.Check(badShell));
+
+        var noRun = AzureYaml.DeepClone();
+        noRun["hooks"]!["preprovision"]!.AsObject().Remove("run");
+        Assert.Equal(["hooks.preprovision.run is required."], AzureYamlRules.Check(noRun));
+
+        var inlineWithoutShell = AzureYaml.DeepClone();
+        inlineWithoutShell["hooks"]!["preprovision"] = new JsonObject { ["run"] = "echo hello" };
+        Assert.Equal(["hooks.preprovision.shell is required for an inline script."], AzureYamlRules.Check(inlineWithoutShell));
+
+        var unknownSetting = AzureYaml.DeepClone();
+        unknownSetting["hooks"]!["preprovision"]!["script"] = "./x.sh";
+        Assert.Equal(["hooks.preprovision.script is not a hook setting azd knows."], AzureYamlRules.Check(unknownSetting));
+
+        var badFlag = AzureYaml.DeepClone();
+        badFlag["hooks"]!["preprovision"]!["continueOnError"] = "yes";
+        Assert.Equal(["hooks.preprovision.continueOnError must be true or false."], AzureYamlRules.Check(badFlag));
+
+        var posixOnly = AzureYaml.DeepClone();
+        posixOnly["hooks"]!["preprovision"] = new JsonObject { ["posix"] = new JsonObject { ["shell"] = "sh", ["run"] = "./x.sh" } };
+        Assert.Empty(AzureYamlRules.Check(posixOnly));
+        posixOnly["hooks"]!["preprovision"]!["posix"]!["shell"] = "zsh";
+        Assert.Equal(["hooks.preprovision.posix.shell 'zsh' is not one of sh, pwsh."], AzureYamlRules.Check(posixOnly));
+    }
+
+    [Fact]
+    public void Provisioning_first_runs_the_hook_that_generates_the_keys()
+    {
+        var hook = AzureYaml["hooks"]!["preprovision"]!;
+        Assert.Equal("sh", (string?)hook["shell"]);
+        var run = (string)hook["run"]!;
+        Assert.Equal("./infra/hooks/preprovision.sh", run);
+        var script = Path.GetFullPath(Path.Combine(RepoPaths.Root, run));
+        Assert.True(File.Exists(script), $"{script} does not exist.");
+        Assert.StartsWith("#!/bin/sh\n", File.ReadAllText(script), StringComparison.Ordinal);
+        Assert.False(Bool(hook["continueOnError"]), "A failed hook must stop the provision: the keys would be missing or regenerated.");
+    }
+
+    [Fact]
     public void The_web_service_deploys_the_web_project_to_app_service()
     {
         var web = AzureYaml["services"]!["web"]!;
@@ -89,6 +136,8 @@ public sealed class AzureYamlTests
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal));
         Assert.Contains(sources, f => File.ReadAllText(f).Contains("\"/readyz\"", StringComparison.Ordinal));
     }
+
+    private static bool Bool(JsonNode? node) => node is JsonValue v && v.TryGetValue<bool>(out var b) && b;
 
     private static Dictionary<string, bool> ParametersOfMainBicep()
     {

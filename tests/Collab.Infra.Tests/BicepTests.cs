@@ -34,7 +34,7 @@ public sealed class BicepTests(CompiledTemplate compiled, ITestOutputHelper outp
     public void The_infra_has_main_and_a_module_per_concern()
     {
         Assert.Equal(
-            ["main.bicep", "modules/appservice.bicep", "modules/identity.bicep", "modules/monitoring.bicep",
+            ["main.bicep", "modules/appservice.bicep", "modules/identity.bicep", "modules/keyvault.bicep", "modules/monitoring.bicep",
              "modules/network.bicep", "modules/postgres.bicep", "modules/storage.bicep"],
             RepoPaths.BicepFiles());
     }
