@@ -210,6 +210,35 @@ public sealed class PostgresDocumentStore : IDocumentStore, IAsyncDisposable
         return new StoredAccess(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetFieldValue<DateTimeOffset>(3));
     }
 
+    /// <inheritdoc />
+    public async Task SaveRevocationAsync(StoredRevocation revocation, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(revocation);
+        ArgumentException.ThrowIfNullOrEmpty(revocation.Kind);
+        ArgumentException.ThrowIfNullOrEmpty(revocation.Value);
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = dataSource.CreateCommand(sql.UpsertRevocation);
+        command.Parameters.Add(new NpgsqlParameter { Value = revocation.Kind, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = revocation.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = revocation.RevokedAt.ToUniversalTime(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter { Value = revocation.ExpiresAt.ToUniversalTime(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        Committed();
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<StoredRevocation>> LoadRevocationsAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = dataSource.CreateCommand(sql.LoadRevocations);
+        command.Parameters.Add(new NpgsqlParameter { Value = now.ToUniversalTime(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var result = new List<StoredRevocation>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            result.Add(new StoredRevocation(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<DateTimeOffset>(3)));
+        return result;
+    }
+
     /// <summary>Each append and snapshot is one statement, so one transaction of one request.</summary>
     private void Committed()
     {

@@ -48,6 +48,14 @@ internal static class PostgresSchema
             created_at timestamptz NOT NULL
         );
         COMMENT ON TABLE {0}.access IS 'Collab share-link generations per document: links of an older generation are revoked.';
+        CREATE TABLE {0}.revocations (
+            kind       text COLLATE "C" NOT NULL,
+            value      text COLLATE "C" NOT NULL,
+            revoked_at timestamptz NOT NULL,
+            expires_at timestamptz NOT NULL,
+            PRIMARY KEY (kind, value)
+        );
+        COMMENT ON TABLE {0}.revocations IS 'Collab token revocations: a token (kind token, its jti) or every token of a user issued until revoked_at (kind user, its sub).';
         """,
     ];
 

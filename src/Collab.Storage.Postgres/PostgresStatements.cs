@@ -56,6 +56,14 @@ internal sealed class PostgresStatements
             """;
         LoadAccess = $"SELECT owner_gen, edit_gen, view_gen, created_at FROM {s}.access WHERE doc = $1;";
 
+        // $1 kind, $2 value, $3 revoked at, $4 expires at; expired revocations go in the same statement.
+        UpsertRevocation = $"""
+            WITH pruned AS (DELETE FROM {s}.revocations WHERE expires_at <= now())
+            INSERT INTO {s}.revocations (kind, value, revoked_at, expires_at) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (kind, value) DO UPDATE SET revoked_at = excluded.revoked_at, expires_at = excluded.expires_at;
+            """;
+        LoadRevocations = $"SELECT kind, value, revoked_at, expires_at FROM {s}.revocations WHERE expires_at > $1 ORDER BY kind, value;";
+
         // $1 doc, $2 after rev, $3 limit.
         ReadOps = $"SELECT rev, client_id, seq, op FROM {s}.ops WHERE doc = $1 AND rev > $2 ORDER BY rev LIMIT $3;";
     }
@@ -65,6 +73,10 @@ internal sealed class PostgresStatements
     public string UpsertAccess { get; }
 
     public string LoadAccess { get; }
+
+    public string UpsertRevocation { get; }
+
+    public string LoadRevocations { get; }
 
     public string HeadRev { get; }
 

@@ -152,6 +152,30 @@ public sealed class SqliteDocumentStore : IDocumentStore, IAsyncDisposable
     }
 
     /// <inheritdoc />
+    public Task SaveRevocationAsync(StoredRevocation revocation, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(revocation);
+        ArgumentException.ThrowIfNullOrEmpty(revocation.Kind);
+        ArgumentException.ThrowIfNullOrEmpty(revocation.Value);
+        return Enqueue(new RevocationRequest(revocation, cancellationToken));
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<StoredRevocation>> LoadRevocationsAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT kind, value, revoked_at, expires_at FROM revocations WHERE expires_at > $now ORDER BY kind, value;";
+        command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var result = new List<StoredRevocation>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            result.Add(new StoredRevocation(reader.GetString(0), reader.GetString(1),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3))));
+        return result;
+    }
+
+    /// <inheritdoc />
     public async Task PingAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);

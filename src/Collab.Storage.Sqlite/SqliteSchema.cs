@@ -36,6 +36,13 @@ internal static class SqliteSchema
             view_gen   INTEGER NOT NULL,
             created_at INTEGER NOT NULL
         ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS revocations (
+            kind       TEXT    NOT NULL,
+            value      TEXT    NOT NULL,
+            revoked_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            PRIMARY KEY (kind, value)
+        ) WITHOUT ROWID;
         """,
     ];
 

@@ -226,6 +226,15 @@ internal sealed class SqliteWriter
                 s.AccessCreatedAt.Value = access.Access.CreatedAt.ToUnixTimeMilliseconds();
                 s.UpsertAccess.ExecuteNonQuery();
                 break;
+            case RevocationRequest revocation:
+                s.RevocationKind.Value = revocation.Revocation.Kind;
+                s.RevocationValue.Value = revocation.Revocation.Value;
+                s.RevocationRevokedAt.Value = revocation.Revocation.RevokedAt.ToUnixTimeMilliseconds();
+                s.RevocationExpiresAt.Value = revocation.Revocation.ExpiresAt.ToUnixTimeMilliseconds();
+                s.UpsertRevocation.ExecuteNonQuery();
+                s.PruneNow.Value = committedAt;
+                s.PruneRevocations.ExecuteNonQuery();
+                break;
             default:
                 throw new InvalidOperationException($"Unknown write request {request.GetType().Name}.");
         }
@@ -359,6 +368,19 @@ internal sealed class SqliteWriter
             AccessView = UpsertAccess.Parameters.Add("$view", SqliteType.Integer);
             AccessCreatedAt = UpsertAccess.Parameters.Add("$created_at", SqliteType.Integer);
             UpsertAccess.Prepare();
+
+            UpsertRevocation = Prepare(connection, """
+                INSERT OR REPLACE INTO revocations (kind, value, revoked_at, expires_at) VALUES ($kind, $value, $revoked_at, $expires_at);
+                """, false);
+            RevocationKind = UpsertRevocation.Parameters.Add("$kind", SqliteType.Text);
+            RevocationValue = UpsertRevocation.Parameters.Add("$value", SqliteType.Text);
+            RevocationRevokedAt = UpsertRevocation.Parameters.Add("$revoked_at", SqliteType.Integer);
+            RevocationExpiresAt = UpsertRevocation.Parameters.Add("$expires_at", SqliteType.Integer);
+            UpsertRevocation.Prepare();
+
+            PruneRevocations = Prepare(connection, "DELETE FROM revocations WHERE expires_at <= $now;", false);
+            PruneNow = PruneRevocations.Parameters.Add("$now", SqliteType.Integer);
+            PruneRevocations.Prepare();
         }
 
         public SqliteCommand Begin { get; }
@@ -381,6 +403,13 @@ internal sealed class SqliteWriter
         public SqliteParameter SnapshotRev { get; }
         public SqliteParameter SnapshotText { get; }
         public SqliteParameter SnapshotClients { get; }
+        public SqliteCommand UpsertRevocation { get; }
+        public SqliteParameter RevocationKind { get; }
+        public SqliteParameter RevocationValue { get; }
+        public SqliteParameter RevocationRevokedAt { get; }
+        public SqliteParameter RevocationExpiresAt { get; }
+        public SqliteCommand PruneRevocations { get; }
+        public SqliteParameter PruneNow { get; }
         public SqliteCommand UpsertAccess { get; }
         public SqliteParameter AccessDoc { get; }
         public SqliteParameter AccessOwner { get; }

@@ -44,3 +44,10 @@ internal sealed class AccessRequest(string documentId, StoredAccess access, Canc
 {
     public StoredAccess Access { get; } = access;
 }
+
+/// <summary>Insert or replace a token revocation (and drop the expired ones).</summary>
+internal sealed class RevocationRequest(StoredRevocation revocation, CancellationToken cancellationToken)
+    : WriteRequest("(revocations)", cancellationToken)
+{
+    public StoredRevocation Revocation { get; } = revocation;
+}

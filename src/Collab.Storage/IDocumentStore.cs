@@ -29,6 +29,12 @@ public interface IDocumentStore
     /// <summary>Stores (inserts or replaces) the document's access record durably.</summary>
     Task SaveAccessAsync(string documentId, StoredAccess access, CancellationToken cancellationToken = default);
 
+    /// <summary>The token revocations that have not expired at <paramref name="now"/>.</summary>
+    Task<IReadOnlyList<StoredRevocation>> LoadRevocationsAsync(DateTimeOffset now, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores a revocation durably (replacing one of the same kind and value); expired ones may be dropped.</summary>
+    Task SaveRevocationAsync(StoredRevocation revocation, CancellationToken cancellationToken = default);
+
     /// <summary>Throws when the store cannot be reached (used by /readyz).</summary>
     Task PingAsync(CancellationToken cancellationToken = default);
 }

@@ -61,6 +61,12 @@ public sealed class InstrumentedStore : IDocumentStore, IAsyncDisposable
     public Task<StoredAccess?> LoadAccessAsync(string documentId, CancellationToken cancellationToken = default) =>
         inner.LoadAccessAsync(documentId, cancellationToken);
 
+    public Task<IReadOnlyList<StoredRevocation>> LoadRevocationsAsync(DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        inner.LoadRevocationsAsync(now, cancellationToken);
+
+    public Task SaveRevocationAsync(StoredRevocation revocation, CancellationToken cancellationToken = default) =>
+        inner.SaveRevocationAsync(revocation, cancellationToken);
+
     public Task SaveAccessAsync(string documentId, StoredAccess access, CancellationToken cancellationToken = default) =>
         inner.SaveAccessAsync(documentId, access, cancellationToken);
 

@@ -375,6 +375,22 @@ public abstract class DocumentStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Revocations_are_kept_until_they_expire_and_a_second_one_of_the_same_value_replaces_the_first()
+    {
+        var now = new DateTimeOffset(2026, 12, 2, 18, 0, 0, TimeSpan.Zero);
+        await Store.SaveRevocationAsync(new StoredRevocation("token", "jti-1", now, now.AddHours(1)));
+        await Store.SaveRevocationAsync(new StoredRevocation("user", "ada", now, now.AddMinutes(5)));
+        await Store.SaveRevocationAsync(new StoredRevocation("user", "ada", now.AddMinutes(1), now.AddHours(2)));
+        await Store.SaveRevocationAsync(new StoredRevocation("user", "bob", now.AddDays(-2), now.AddDays(-1)));
+        await ReopenAsync();
+
+        Assert.Equal(
+            [new StoredRevocation("token", "jti-1", now, now.AddHours(1)), new StoredRevocation("user", "ada", now.AddMinutes(1), now.AddHours(2))],
+            await Store.LoadRevocationsAsync(now));
+        Assert.Equal([new StoredRevocation("user", "ada", now.AddMinutes(1), now.AddHours(2))], await Store.LoadRevocationsAsync(now.AddHours(1)));
+    }
+
+    [Fact]
     public async Task Invalid_arguments_are_rejected()
     {
         await Assert.ThrowsAnyAsync<ArgumentException>(() => Store.AppendAsync("", [Op(1)]));

@@ -5,7 +5,10 @@ public sealed class AccessOptions
 {
     public const string Section = "Collab:Access";
 
-    /// <summary><c>Open</c> (anyone may read and edit anything: the embedded default) or <c>Links</c> (signed share links).</summary>
+    /// <summary>
+    /// <c>Open</c> (anyone may read and edit anything: the embedded default), <c>Links</c> (signed share links) or
+    /// <c>Tokens</c> (JWTs from your own sign-in or an OpenID Connect provider; see <see cref="Tokens"/>).
+    /// </summary>
     public AccessMode Mode { get; set; } = AccessMode.Open;
 
     /// <summary>
@@ -20,15 +23,17 @@ public sealed class AccessOptions
     /// <summary>How many credentials one session may hold at once (one per document in Links mode).</summary>
     public int MaxCredentialsPerSession { get; set; } = 32;
 
+    /// <summary>Tokens mode's issuer, audience and keys.</summary>
+    public TokenOptions Tokens { get; set; } = new();
+
     /// <summary>The decoded signing key (validated).</summary>
     public byte[] Key() => Convert.FromBase64String(SigningKey!);
 
     /// <summary>The first invalid setting as a message naming its key, or null.</summary>
     public string? Validate()
     {
-        if (!Enum.IsDefined(Mode)) return $"{Section}:Mode must be Open or Links (was '{Mode}').";
-        if (Mode == AccessMode.Tokens)
-            return $"{Section}:Mode Tokens (JWTs from your own sign-in or an OpenID Connect provider) is not available in this build yet; use Open or Links.";
+        if (!Enum.IsDefined(Mode)) return $"{Section}:Mode must be Open, Links or Tokens (was '{Mode}').";
+        if (Mode == AccessMode.Tokens && Tokens.Validate() is { } tokens) return tokens;
         if (!Enum.IsDefined(CreateDocuments)) return $"{Section}:CreateDocuments must be Anyone or Operators (was '{CreateDocuments}').";
         if (MaxCredentialsPerSession is < 1 or > 1024) return $"{Section}:MaxCredentialsPerSession must be between 1 and 1024.";
         if (SigningKey is null)

@@ -31,12 +31,25 @@ public enum Denial
 public sealed class AccessPolicy
 {
     private readonly ShareLinks? links;
+    private readonly TokenVerifier? tokens;
 
     public AccessPolicy(AccessOptions options)
     {
         Mode = options.Mode;
         MaxCredentials = options.MaxCredentialsPerSession;
         if (options.SigningKey is not null) links = new ShareLinks(options.Key());
+        if (options.Mode == AccessMode.Tokens) tokens = new TokenVerifier(options.Tokens);
+    }
+
+    /// <summary>Verifies JWTs (Tokens mode only).</summary>
+    public TokenVerifier Tokens => tokens ?? throw new InvalidOperationException("Tokens mode is off.");
+
+    /// <summary>Tokens mode: what a verified (and not revoked) identity may do with the document.</summary>
+    public static (Grant Grant, Denial? Denial) Decide(string documentId, TokenIdentity? identity)
+    {
+        if (identity is null) return (Grant.None, Denial.NoCredential);
+        var permission = identity.PermissionFor(documentId);
+        return permission == Permission.None ? (Grant.None, Denial.NoCredential) : (new Grant(permission, null, 0), null);
     }
 
     public AccessMode Mode { get; }

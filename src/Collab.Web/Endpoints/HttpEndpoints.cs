@@ -20,6 +20,7 @@ internal static class HttpEndpoints
     public static void Map(IEndpointRouteBuilder app)
     {
         app.MapPost("/api/docs", CreateAsync);
+        app.MapPost("/api/operations/revocations", RevokeAsync);
 
         app.MapGet("/api/docs/{doc}", (string doc, HttpContext context, IGrainFactory grains, AccessPolicy access, IOptions<OperationsOptions> operations) =>
             WithDocument(doc, context, grains, access, operations.Value, Permission.Read, async grain =>
@@ -91,6 +92,14 @@ internal static class HttpEndpoints
 
         var grain = grains.GetGrain<IDocumentGrain>(doc);
         if (access.Mode == AccessMode.Open) return Results.Json(new { doc }, statusCode: 201);
+        if (access.Mode == AccessMode.Tokens)
+        {
+            // Documents need no record here: the tokens your sign-in issues decide who may use which.
+            var identity = await VerifyAsync(access, context.RequestServices.GetRequiredService<TokenSessions>(), Bearer(context.Request));
+            if (!isOperator && (identity?.PermissionFor(doc) ?? Permission.None) < Permission.Write)
+                return Problem(401, ErrorCodes.Unauthorized, "creating a document needs a token that grants write on it");
+            return Results.Json(new { doc }, statusCode: 201);
+        }
         try
         {
             // An operator may put access control on a document that has content already (one from Open mode).
@@ -104,21 +113,81 @@ internal static class HttpEndpoints
         }
     }
 
+    /// <summary>
+    /// <c>POST /api/operations/revocations</c> (operator key): <c>{"token":"jti"}</c> revokes one token,
+    /// <c>{"user":"sub"}</c> every token of that user issued until now; optional <c>"expiresAt"</c> (default: 24 hours),
+    /// after which the entry is dropped (every token it could match must have expired by then).
+    /// </summary>
+    private static async Task<IResult> RevokeAsync(HttpContext context, IGrainFactory grains, AccessPolicy access, RevocationWatcher watcher,
+        IOptions<OperationsOptions> operations)
+    {
+        if (!HealthEndpoints.IsOperator(context.Request, operations.Value)) return Problem(401, ErrorCodes.Unauthorized, "this needs the operator key");
+        if (access.Mode != AccessMode.Tokens) return Problem(404, "no_tokens", "token revocation applies in Tokens mode; in Links mode rotate the document's links");
+        RevocationRequest? request;
+        try
+        {
+            request = await JsonSerializer.DeserializeAsync<RevocationRequest>(new LimitedStream(context.Request.Body, MaxCreateBodyBytes),
+                new JsonSerializerOptions(JsonSerializerDefaults.Web), context.RequestAborted);
+        }
+        catch (Exception e) when (e is JsonException or IOException)
+        {
+            return Problem(400, ErrorCodes.BadJson, "the body is {\"token\":\"<jti>\"} or {\"user\":\"<sub>\"}");
+        }
+        if (request is null || (request.Token is null) == (request.User is null) || (request.Token ?? request.User)!.Length is 0 or > 256)
+            return Problem(400, ErrorCodes.BadRequest, "name exactly one of 'token' (a jti) and 'user' (a sub), at most 256 characters");
+        var now = DateTimeOffset.UtcNow;
+        var expiresAt = request.ExpiresAt ?? now.AddHours(24);
+        if (expiresAt <= now || expiresAt > now.AddDays(366)) return Problem(400, ErrorCodes.BadRequest, "'expiresAt' must be in the future, within a year");
+        var revocation = new Revocation(request.Token is not null ? RevocationKind.Token : RevocationKind.User, (request.Token ?? request.User)!, now, expiresAt);
+        try
+        {
+            var list = await grains.GetGrain<IRevocationsGrain>(0).Revoke(revocation);
+            // This front end applies it at once; the others within a second.
+            await watcher.RefreshAsync();
+            return Results.Json(new { revoked = request.Token is not null ? "token" : "user", value = revocation.Value, revokedAt = now, expiresAt, entries = list.Entries.Length });
+        }
+        catch (Exception e) when (e is TimeoutException or OrleansException)
+        {
+            return Unavailable();
+        }
+    }
+
+    private sealed record RevocationRequest(string? Token, string? User, DateTimeOffset? ExpiresAt);
+
     private static async Task<IResult> WithDocument(string doc, HttpContext context, IGrainFactory grains, AccessPolicy access, OperationsOptions operations,
         Permission needed, Func<IDocumentGrain, Task<IResult>> action)
+    {
+        var tokens = context.RequestServices.GetRequiredService<TokenSessions>();
+        return await WithDocument(doc, context, grains, access, tokens, operations, needed, action);
+    }
+
+    private static async Task<TokenIdentity?> VerifyAsync(AccessPolicy access, TokenSessions tokens, string? bearer)
+    {
+        if (bearer is null) return null;
+        var (identity, _, _) = await access.Tokens.VerifyAsync(bearer);
+        return identity is not null && !tokens.Revocations.IsRevoked(identity) ? identity : null;
+    }
+
+    private static async Task<IResult> WithDocument(string doc, HttpContext context, IGrainFactory grains, AccessPolicy access, TokenSessions tokens,
+        OperationsOptions operations, Permission needed, Func<IDocumentGrain, Task<IResult>> action)
     {
         if (!Identifiers.IsValidDocumentId(doc)) return InvalidId();
         var grain = grains.GetGrain<IDocumentGrain>(doc);
         try
         {
+            if (access.Mode == AccessMode.Tokens && needed == Permission.Owner) return NoLinks();
             if (access.Mode != AccessMode.Open && !HealthEndpoints.IsOperator(context.Request, operations))
             {
                 var bearer = Bearer(context.Request);
-                var (grant, denial) = access.Decide(doc, bearer is null ? [] : [bearer], await grain.GetAccess());
+                var (grant, denial) = access.Mode == AccessMode.Tokens
+                    ? AccessPolicy.Decide(doc, await VerifyAsync(access, tokens, bearer))
+                    : access.Decide(doc, bearer is null ? [] : [bearer], await grain.GetAccess());
                 if (grant.Permission == Permission.None)
                     return Problem(401, ErrorCodes.Unauthorized, denial == Denial.Revoked
                         ? "this link was revoked by the document's owner"
-                        : "send a share link's token (the part after '#k=') as 'Authorization: Bearer <token>'");
+                        : access.Mode == AccessMode.Tokens
+                            ? "send a valid, unexpired token that grants this document as 'Authorization: Bearer <token>'"
+                            : "send a share link's token (the part after '#k=') as 'Authorization: Bearer <token>'");
                 if (grant.Permission < needed) return Problem(403, ErrorCodes.Forbidden, $"this needs an {(needed == Permission.Owner ? "owner" : "edit")} link");
             }
             else if (access.Mode == AccessMode.Open && needed == Permission.Owner)

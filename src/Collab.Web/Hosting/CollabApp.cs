@@ -21,6 +21,9 @@ public static class CollabApp
         ValidatedOptions.Add<FrontEndOptions>(builder.Services, FrontEndOptions.Section, o => o.Validate());
         ValidatedOptions.Add<AccessOptions>(builder.Services, AccessOptions.Section, o => o.Validate());
         builder.Services.AddSingleton(sp => new AccessPolicy(sp.GetRequiredService<IOptions<AccessOptions>>().Value));
+        builder.Services.AddSingleton<TokenSessions>();
+        builder.Services.AddSingleton<RevocationWatcher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RevocationWatcher>());
         var mode = ValidatedOptions.Read<CollabClusterOptions>(builder.Configuration, CollabClusterOptions.Section, o => o.Validate()).Mode;
         if (mode == HostMode.Client)
         {

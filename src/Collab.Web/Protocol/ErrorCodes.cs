@@ -31,6 +31,8 @@ public static class CloseCodes
     public const int InternalError = 1011;
     /// <summary>Fallback transport: no POST (not even a ping) arrived for three heartbeat intervals.</summary>
     public const int HeartbeatTimeout = 4408;
+    /// <summary>Tokens mode: the session's token expired and was not refreshed (send <c>auth</c> with a new one before it does).</summary>
+    public const int Expired = 4401;
     /// <summary>A credential the session relied on was revoked (its share link rotated); get a new one, then reconnect.</summary>
     public const int Revoked = 4403;
     /// <summary>The client stopped reading and its send queue overflowed; reconnect and resume with join+rev.</summary>

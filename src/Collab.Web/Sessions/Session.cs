@@ -39,6 +39,34 @@ internal sealed partial class Session
 
     public UserInfo? User { get; set; }
 
+    /// <summary>Tokens mode: who the session's token says it is (replaced by a refresh with the same subject).</summary>
+    public Access.TokenIdentity? Identity { get; set; }
+
+    /// <summary>
+    /// What the document grains key this session's ops by (dedupe, "your own op"): the client's id, qualified by the
+    /// authenticated user in Tokens mode so no one can act under another user's key.
+    /// </summary>
+    public string? ClientKey => Identity is { } identity ? $"{ClientId}@{identity.Subject}" : ClientId;
+
+    /// <summary>Closes the session with 4401 at <paramref name="at"/> unless called again first (a refreshed token).</summary>
+    public void ExpireAt(DateTimeOffset at)
+    {
+        var due = at - DateTimeOffset.UtcNow;
+        var old = Interlocked.Exchange(ref expiry, null);
+        old?.Dispose();
+        if (due <= TimeSpan.Zero)
+        {
+            Close(CloseCodes.Expired, "your token expired; get a new one and reconnect");
+            return;
+        }
+        var timer = new Timer(_ => Close(CloseCodes.Expired, "your token expired; get a new one and reconnect"), null,
+            due > MaxTimerDue ? MaxTimerDue : due, Timeout.InfiniteTimeSpan);
+        if (Interlocked.CompareExchange(ref expiry, timer, null) is not null || CloseRequest is not null) timer.Dispose();
+    }
+
+    private static readonly TimeSpan MaxTimerDue = TimeSpan.FromDays(30);
+    private Timer? expiry;
+
     /// <summary>The credentials presented (in <c>hello</c> and <c>auth</c>), newest last; touched only by the receive loop.</summary>
     public List<string> Credentials { get; } = [];
 
@@ -70,6 +98,7 @@ internal sealed partial class Session
     {
         var won = Interlocked.CompareExchange(ref closeRequest, new CloseReason(code, reason), null) is null;
         outbox.Writer.TryComplete();
+        Interlocked.Exchange(ref expiry, null)?.Dispose();
         return won;
     }
 

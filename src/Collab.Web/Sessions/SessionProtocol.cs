@@ -13,7 +13,7 @@ namespace Collab.Web.Sessions;
 /// The collab.v1 conversation of one session: answers each client frame, relays ops and presence to document grains.
 /// A bad frame gets an error for this session only; the documents and other sessions never see it.
 /// </summary>
-internal sealed partial class SessionProtocol(Session session, IGrainFactory grains, DocumentFeeds feeds, FrontEndOptions options, AccessPolicy access, ILogger logger)
+internal sealed partial class SessionProtocol(Session session, IGrainFactory grains, DocumentFeeds feeds, FrontEndOptions options, AccessPolicy access, TokenSessions tokens, ILogger logger)
 {
     private const int RetryAfterMs = 500;
 
@@ -36,10 +36,13 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
                 Reply(Frames.Pong(frame.T));
                 return;
             case "hello":
-                Hello(frame);
+                await HelloAsync(frame);
                 return;
             case "join" or "op" or "presence" or "leave" or "auth" when session.ClientId is null:
                 Reply(Frames.Error(ErrorCodes.BadRequest, $"send 'hello' with your clientId before '{frame.Type}'", ValidDoc(frame.Doc), frame.Seq));
+                return;
+            case "auth" when access.Mode == AccessMode.Tokens:
+                await RefreshAsync(frame.Token);
                 return;
             case "auth":
                 if (AddCredential(frame.Token, required: true)) Reply(Frames.Authed());
@@ -69,10 +72,11 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
     /// <summary>Leaves every joined document (the socket closed).</summary>
     public async Task LeaveAllAsync()
     {
+        tokens.Remove(session);
         foreach (var member in session.Documents.Values.ToList()) await DetachAsync(member);
     }
 
-    private void Hello(ClientFrame frame)
+    private async Task HelloAsync(ClientFrame frame)
     {
         if (session.ClientId is not null)
         {
@@ -93,9 +97,70 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
             }
             session.User = new UserInfo(frame.UserName, frame.UserColor);
         }
-        if (frame.Token is not null && !AddCredential(frame.Token, required: true)) return;
+        if (access.Mode == AccessMode.Tokens && frame.Token is not null)
+        {
+            if (await VerifyAsync(frame.Token) is not { } identity) return;
+            SignIn(identity);
+        }
+        else if (access.Mode == AccessMode.Links && frame.Token is not null && !AddCredential(frame.Token, required: true))
+        {
+            return;
+        }
         session.ClientId = frame.ClientId;
         Reply(Frames.Welcome(session.Id, options.HeartbeatMs, options.MaxMessageBytes));
+    }
+
+    /// <summary>Tokens mode: a verified, unrevoked identity, or null after replying why not.</summary>
+    private async Task<TokenIdentity?> VerifyAsync(string? token)
+    {
+        if (token is null)
+        {
+            Reply(Frames.Error(ErrorCodes.BadRequest, "'auth' needs a 'token'"));
+            return null;
+        }
+        var (identity, failure, reason) = await access.Tokens.VerifyAsync(token);
+        if (identity is null)
+        {
+            Reply(Frames.Error(ErrorCodes.Unauthorized, failure == TokenFailure.Expired
+                ? "your token has expired; get a new one from your sign-in"
+                : $"the token was refused: {reason}"));
+            return null;
+        }
+        if (tokens.Revocations.IsRevoked(identity))
+        {
+            Reply(Frames.Error(ErrorCodes.Unauthorized, "this token was revoked; sign in again"));
+            return null;
+        }
+        return identity;
+    }
+
+    /// <summary>Takes the token's identity: its user (not the client's <c>hello.user</c>), its expiry, its revocations.</summary>
+    private void SignIn(TokenIdentity identity)
+    {
+        session.Identity = identity;
+        session.User = new UserInfo(identity.Name ?? identity.Subject, identity.Color ?? session.User?.Color);
+        session.ExpireAt(identity.ExpiresAt);
+        tokens.Add(session);
+    }
+
+    /// <summary>Tokens mode's <c>auth</c>: a fresh token for the same user, without reconnecting.</summary>
+    private async Task RefreshAsync(string? token)
+    {
+        if (await VerifyAsync(token) is not { } identity) return;
+        if (session.Identity is { } current && current.Subject != identity.Subject)
+        {
+            Reply(Frames.Error(ErrorCodes.BadRequest, "a session cannot change user; reconnect to sign in as someone else"));
+            return;
+        }
+        SignIn(identity);
+        // The new token may grant less: a document it no longer allows at the level joined with ends the session.
+        foreach (var member in session.Documents.Values)
+        {
+            if (identity.PermissionFor(member.DocumentId) >= member.Grant.Permission) continue;
+            session.Close(CloseCodes.Revoked, $"your new token no longer grants '{member.DocumentId}' as before; reconnect");
+            return;
+        }
+        Reply(Frames.Authed());
     }
 
     /// <summary>Keeps a credential for the joins to come (a link is checked against the document it is used for).</summary>
@@ -118,6 +183,16 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
     private async Task<Grant?> AuthorizeAsync(string doc, long? seq)
     {
         if (access.Mode == AccessMode.Open) return Grant.Open;
+        if (access.Mode == AccessMode.Tokens)
+        {
+            var identity = session.Identity is { } signedIn && !tokens.Revocations.IsRevoked(signedIn) ? signedIn : null;
+            var decided = AccessPolicy.Decide(doc, identity);
+            if (decided.Grant.Permission != Permission.None) return decided.Grant;
+            Reply(Frames.Error(ErrorCodes.Unauthorized, identity is null
+                ? $"sign in first: send your token in 'hello' or 'auth' before joining '{doc}'"
+                : $"your token does not grant '{doc}'", doc, seq));
+            return null;
+        }
         DocumentAccess? current;
         try
         {
@@ -205,7 +280,7 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
         member.Submitted(seq);
         try
         {
-            result = await grains.GetGrain<IDocumentGrain>(doc).Submit(new SubmitRequest(session.ClientId!, seq, rev, op));
+            result = await grains.GetGrain<IDocumentGrain>(doc).Submit(new SubmitRequest(session.ClientKey!, seq, rev, op));
         }
         catch (Exception e)
         {

@@ -25,7 +25,7 @@ internal static partial class SseTransport
     }
 
     /// <summary>Opens a session and streams its frames until it closes or the client goes away.</summary>
-    private static async Task StreamAsync(HttpContext context, SseSessions sessions, IGrainFactory grains, DocumentFeeds feeds, Access.AccessPolicy access,
+    private static async Task StreamAsync(HttpContext context, SseSessions sessions, IGrainFactory grains, DocumentFeeds feeds, Access.AccessPolicy access, Access.TokenSessions tokens,
         IOptions<FrontEndOptions> frontEnd, IHostApplicationLifetime lifetime, ILoggerFactory loggers)
     {
         var options = frontEnd.Value;
@@ -38,7 +38,7 @@ internal static partial class SseTransport
 
         var logger = loggers.CreateLogger("Collab.Web.Sessions");
         var session = new Session(options, logger);
-        var protocol = new SessionProtocol(session, grains, feeds, options, access, logger);
+        var protocol = new SessionProtocol(session, grains, feeds, options, access, tokens, logger);
         var entry = sessions.Add(session, protocol);
         var response = context.Response;
         response.ContentType = "text/event-stream";

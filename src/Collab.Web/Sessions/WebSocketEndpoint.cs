@@ -9,7 +9,7 @@ internal static partial class WebSocketEndpoint
 {
     public const string Subprotocol = "collab.v1";
 
-    public static async Task HandleAsync(HttpContext context, IGrainFactory grains, DocumentFeeds feeds, Access.AccessPolicy access, IOptions<FrontEndOptions> frontEnd,
+    public static async Task HandleAsync(HttpContext context, IGrainFactory grains, DocumentFeeds feeds, Access.AccessPolicy access, Access.TokenSessions tokens, IOptions<FrontEndOptions> frontEnd,
         IHostApplicationLifetime lifetime, ILoggerFactory loggers)
     {
         var options = frontEnd.Value;
@@ -41,7 +41,7 @@ internal static partial class WebSocketEndpoint
         });
         var logger = loggers.CreateLogger("Collab.Web.Sessions");
         var session = new Session(options, logger);
-        var protocol = new SessionProtocol(session, grains, feeds, options, access, logger);
+        var protocol = new SessionProtocol(session, grains, feeds, options, access, tokens, logger);
         LogOpened(logger, session.Id, context.Connection.RemoteIpAddress?.ToString());
         try
         {

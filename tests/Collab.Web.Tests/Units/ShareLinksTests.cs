@@ -97,7 +97,7 @@ public sealed class ShareLinksTests
     [InlineData("Links", null, "SigningKey is required")]
     [InlineData("Links", "bm90IGVub3VnaA==", "at least 32 bytes")]
     [InlineData("Links", "%%%", "must be base64")]
-    [InlineData("Tokens", null, "not available in this build yet")]
+    [InlineData("Tokens", null, "Tokens:Issuer is required")]
     public void Invalid_access_settings_name_the_key(string mode, string? key, string message)
     {
         var options = new AccessOptions { Mode = Enum.Parse<AccessMode>(mode), SigningKey = key };
