@@ -90,7 +90,8 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
             session.User = new UserInfo(frame.UserName, frame.UserColor);
         }
         session.ClientId = frame.ClientId;
-        Reply(Frames.Welcome(session.Id, options.HeartbeatMs, options.MaxMessageBytes));
+        // The session's own tag, as the others see it: how its client recognises its ops in joined.ops.
+        Reply(Frames.Welcome(session.Id, feeds.Tags.For(frame.ClientId), options.HeartbeatMs, options.MaxMessageBytes));
     }
 
     private async Task JoinAsync(ClientFrame frame)
