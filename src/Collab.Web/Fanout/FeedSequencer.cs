@@ -11,8 +11,6 @@ namespace Collab.Web.Fanout;
 /// <remarks>
 /// Invariants: revisions are published in order, each once; every session is sent each revision after its join exactly
 /// once, in order; a resend is answered exactly once (by the stream's ack, or at once when the stream already passed it).
-/// </remarks>
-/// <remarks>
 /// Frames for other sessions name an op's or cursor's author by its tag (<see cref="AuthorTags"/>), never by clientId:
 /// the clientId, which decides here whether a session gets an <c>op</c> or its own <c>ack</c>, stays on the server.
 /// </remarks>
