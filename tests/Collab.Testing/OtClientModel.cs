@@ -27,6 +27,9 @@ public sealed class OtConnection : IAsyncDisposable
 
     public string ClientId => Client.ClientId;
 
+    /// <summary>The tag this socket's front end gave the client in <c>welcome</c>.</summary>
+    public string? Author => Client.Author;
+
     /// <summary>Error frames and protocol violations seen on this socket (a healthy run has none).</summary>
     public ConcurrentQueue<string> Problems { get; } = new();
 
@@ -35,8 +38,8 @@ public sealed class OtConnection : IAsyncDisposable
 
     public bool IsClosed => pump.IsCompleted;
 
-    public static async Task<OtConnection> ConnectAsync(Uri webSocketUri, string clientId) =>
-        new(await TestClient.ConnectAsync(webSocketUri, clientId));
+    public static async Task<OtConnection> ConnectAsync(Uri webSocketUri, string clientId, string? name = null) =>
+        new(await TestClient.ConnectAsync(webSocketUri, clientId, name));
 
     internal void Register(OtClientModel model) => models[model.Doc] = model;
 
@@ -140,6 +143,9 @@ public sealed class OtClientModel
 
     public string ClientId => connection.ClientId;
 
+    /// <summary>The client's tag on its current socket: own ops in <c>joined.ops</c> carry it (rule 6).</summary>
+    public string? Author => connection.Author;
+
     public OtConnection Connection => connection;
 
     /// <summary>Called (under the model's lock) when one of this client's ops is acknowledged: (seq, rev).</summary>
@@ -210,17 +216,17 @@ public sealed class OtClientModel
             foreach (var entry in ops.EnumerateArray())
             {
                 var entryRev = entry.GetProperty("rev").GetInt64();
-                var clientId = entry.GetProperty("clientId").GetString();
+                var own = entry.GetProperty("author").GetString() == Author;
                 var seq = entry.GetProperty("seq").GetInt64();
                 if (entryRev != rev + 1) Problems.Enqueue($"joined.ops jumped from rev {rev} to {entryRev}");
-                if (clientId == ClientId && outstanding is not null && seq == outstandingSeq)
+                if (own && outstanding is not null && seq == outstandingSeq)
                 {
                     foundOwn = true;
                     AcknowledgeCore(seq, entryRev, sendBuffer: false);
                 }
                 else
                 {
-                    if (clientId == ClientId && seq <= lastSeq)
+                    if (own && seq <= lastSeq)
                         Problems.Enqueue($"joined.ops holds own seq {seq} at rev {entryRev}, which was not outstanding (already acknowledged?)");
                     ApplyRemoteCore(TextOperation.Parse(entry.GetProperty("op")), entryRev);
                 }

@@ -37,6 +37,9 @@ public sealed class SseClient : IAsyncDisposable
 
     public string? SessionId { get; private set; }
 
+    /// <summary>This session's public tag, from <c>welcome</c>.</summary>
+    public string? Author { get; private set; }
+
     /// <summary>The code of the server's <c>close</c> event, if one came.</summary>
     public int? CloseCode { get; private set; }
 
@@ -82,7 +85,9 @@ public sealed class SseClient : IAsyncDisposable
             client.PostUrl = transport.GetProperty("postUrl").GetString()!;
             client.HeartbeatMs = transport.GetProperty("heartbeatMs").GetInt32();
             await client.SendAsync(new { type = "hello", clientId, user = new { name = name ?? clientId, color = "#654321" } });
-            client.SessionId = (await client.ExpectAsync("welcome")).GetProperty("sessionId").GetString();
+            var welcome = await client.ExpectAsync("welcome");
+            client.SessionId = welcome.GetProperty("sessionId").GetString();
+            client.Author = welcome.GetProperty("author").GetString();
             client.heartbeat = client.HeartbeatLoopAsync();
             return client;
         }

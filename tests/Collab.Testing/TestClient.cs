@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
@@ -11,10 +12,11 @@ public sealed class TestClient : IAsyncDisposable
     private readonly Channel<JsonElement> inbox = Channel.CreateUnbounded<JsonElement>();
     private readonly Task receiving;
 
-    private TestClient(ClientWebSocket socket, string clientId)
+    private TestClient(ClientWebSocket socket, string clientId, bool recordRaw)
     {
         Socket = socket;
         ClientId = clientId;
+        RawFrames = recordRaw ? new ConcurrentQueue<byte[]>() : null;
         receiving = ReceiveLoopAsync();
     }
 
@@ -24,28 +26,35 @@ public sealed class TestClient : IAsyncDisposable
 
     public string? SessionId { get; private set; }
 
+    /// <summary>The bytes of every message received, as they came off the socket; null unless opened with <c>recordRaw</c>.</summary>
+    public ConcurrentQueue<byte[]>? RawFrames { get; }
+
+    /// <summary>This session's public tag, from <c>welcome</c>: how the server names its ops and cursors to others.</summary>
+    public string? Author { get; private set; }
+
     /// <summary>Set once the server closed the socket.</summary>
     public WebSocketCloseStatus? CloseStatus { get; private set; }
 
     public TaskCompletionSource Closed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Opens a socket offering collab.v1 without saying hello.</summary>
-    public static async Task<TestClient> OpenAsync(Uri uri, string clientId, Action<ClientWebSocketOptions>? configure = null)
+    public static async Task<TestClient> OpenAsync(Uri uri, string clientId, Action<ClientWebSocketOptions>? configure = null, bool recordRaw = false)
     {
         var socket = new ClientWebSocket();
         socket.Options.AddSubProtocol("collab.v1");
         configure?.Invoke(socket.Options);
         await socket.ConnectAsync(uri, CancellationToken.None);
-        return new TestClient(socket, clientId);
+        return new TestClient(socket, clientId, recordRaw);
     }
 
     /// <summary>Opens a socket and completes the hello/welcome exchange.</summary>
-    public static async Task<TestClient> ConnectAsync(Uri uri, string clientId, string? name = null)
+    public static async Task<TestClient> ConnectAsync(Uri uri, string clientId, string? name = null, bool recordRaw = false)
     {
-        var client = await OpenAsync(uri, clientId);
+        var client = await OpenAsync(uri, clientId, recordRaw: recordRaw);
         await client.SendAsync(new { type = "hello", clientId, user = new { name = name ?? clientId, color = "#123456" } });
         var welcome = await client.ExpectAsync("welcome");
         client.SessionId = welcome.GetProperty("sessionId").GetString();
+        client.Author = welcome.GetProperty("author").GetString();
         return client;
     }
 
@@ -132,7 +141,9 @@ public sealed class TestClient : IAsyncDisposable
                 }
                 message.Write(buffer, 0, result.Count);
                 if (!result.EndOfMessage) continue;
-                inbox.Writer.TryWrite(JsonDocument.Parse(message.ToArray()).RootElement.Clone());
+                var bytes = message.ToArray();
+                RawFrames?.Enqueue(bytes);
+                inbox.Writer.TryWrite(JsonDocument.Parse(bytes).RootElement.Clone());
                 message.SetLength(0);
             }
         }

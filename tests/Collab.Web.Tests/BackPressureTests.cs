@@ -36,7 +36,7 @@ public sealed class BackPressureTests(ITestOutputHelper output)
 
         await using var writer = await server.ConnectAsync("writer");
         await writer.JoinAsync(doc);
-        await writer.WaitForAsync("presence", p => p.GetProperty("clientId").GetString() == "stalled");
+        await writer.WaitForAsync("presence", p => p.TryGetProperty("author", out _)); // the stalled session's cursor: the only other one
 
         // 16 KiB replacements: far more bytes than the socket buffers and the 16-frame queue hold.
         var chunk = new string('z', 16 * 1024);
@@ -141,7 +141,7 @@ public sealed class BackPressureTests(ITestOutputHelper output)
             await stalled.ConnectAsync(host.WebSocketUri, CancellationToken.None);
             foreach (var frame in new object[] { new { type = "hello", clientId = "stalled" }, new { type = "join", doc }, new { type = "presence", doc, rev = 0, anchor = 0, head = 0 } })
                 await stalled.SendAsync(JsonSerializer.SerializeToUtf8Bytes(frame), WebSocketMessageType.Text, true, CancellationToken.None);
-            await writer.WaitForAsync("presence", p => p.GetProperty("clientId").GetString() == "stalled");
+            await writer.WaitForAsync("presence", p => p.TryGetProperty("author", out _)); // the stalled session's cursor: the only other one
         }
 
         const int ops = 3000;

@@ -11,6 +11,8 @@ public sealed class ConfigurationTests
     [InlineData("Collab:FrontEnd:AllowedOrigins:0", "not an origin")]
     [InlineData("Collab:Documents:WindowSize", "0")]
     [InlineData("Collab:Storage:DataPath", " ")]
+    [InlineData("Collab:Access:SigningKey", "not base64!")]
+    [InlineData("Collab:Access:SigningKey", "c2hvcnQ=")]
     public async Task An_invalid_setting_stops_the_start_with_a_message_naming_it(string key, string value)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(async () =>

@@ -39,7 +39,7 @@ public sealed class DeadPeerTests
                  })
             await stream.WriteAsync(MaskedTextFrame(frame));
 
-        var shown = await watcher.WaitForAsync("presence", p => p.GetProperty("clientId").GetString() == "ghost");
+        var shown = await watcher.WaitForAsync("presence", p => p.TryGetProperty("author", out _)); // the ghost's cursor: the only other one
         var ghost = shown.GetProperty("sessionId").GetString();
         var silentSince = DateTime.UtcNow;
 

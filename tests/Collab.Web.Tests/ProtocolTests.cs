@@ -59,6 +59,8 @@ public sealed class ProtocolTests(DefaultServer fixture) : IClassFixture<Default
         Assert.False(string.IsNullOrEmpty(welcome.GetProperty("sessionId").GetString()));
         Assert.InRange(welcome.GetProperty("heartbeatMs").GetInt32(), 1000, 30_000);
         Assert.Equal(1024 * 1024, welcome.GetProperty("maxMessageBytes").GetInt32());
+        Assert.Matches("^[A-Za-z0-9_-]{22}$", welcome.GetProperty("author").GetString());
+        Assert.DoesNotContain("hello-client", welcome.GetRawText(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -87,7 +89,8 @@ public sealed class ProtocolTests(DefaultServer fixture) : IClassFixture<Default
         var op = await bob.ExpectAsync("op");
         Assert.Equal(doc, op.GetProperty("doc").GetString());
         Assert.Equal(1, op.GetProperty("rev").GetInt64());
-        Assert.Equal("alice-op", op.GetProperty("clientId").GetString());
+        Assert.Equal(alice.Author, op.GetProperty("author").GetString());
+        Assert.False(op.TryGetProperty("clientId", out _));
         Assert.Equal(1, op.GetProperty("seq").GetInt64());
         Assert.Equal("héllo 😀", Assert.Single(op.GetProperty("op").EnumerateArray()).GetString());
 
@@ -116,7 +119,8 @@ public sealed class ProtocolTests(DefaultServer fixture) : IClassFixture<Default
         Assert.False(joined.TryGetProperty("text", out _));
         var ops = joined.GetProperty("ops").EnumerateArray().ToList();
         Assert.Equal([3L, 4L], ops.Select(o => o.GetProperty("rev").GetInt64()));
-        Assert.All(ops, o => Assert.Equal("writer-since", o.GetProperty("clientId").GetString()));
+        Assert.All(ops, o => Assert.Equal(writer.Author, o.GetProperty("author").GetString()));
+        Assert.All(ops, o => Assert.False(o.TryGetProperty("clientId", out _)));
         Assert.Equal([3L, 4L], ops.Select(o => o.GetProperty("seq").GetInt64()));
         Assert.Equal("[2,\"2\"]", ops[0].GetProperty("op").GetRawText());
     }
@@ -133,7 +137,8 @@ public sealed class ProtocolTests(DefaultServer fixture) : IClassFixture<Default
         await bob.SendAsync(new { type = "presence", doc, rev = 0, anchor = 0, head = 0 });
         var seen = await alice.ExpectAsync("presence");
         Assert.Equal(bob.SessionId, seen.GetProperty("sessionId").GetString());
-        Assert.Equal("bob-p", seen.GetProperty("clientId").GetString());
+        Assert.Equal(bob.Author, seen.GetProperty("author").GetString());
+        Assert.False(seen.TryGetProperty("clientId", out _));
         Assert.Equal("Bob", seen.GetProperty("user").GetProperty("name").GetString());
         Assert.Equal(0, seen.GetProperty("head").GetInt32());
 

@@ -17,6 +17,6 @@ public sealed class SmokeTests
         var ack = await a.WaitForAsync("ack");
         Assert.Equal(1, ack.GetProperty("rev").GetInt64());
         var op = await b.WaitForAsync("op");
-        Assert.Equal("alice", op.GetProperty("clientId").GetString());
+        Assert.Equal(a.Author, op.GetProperty("author").GetString());
     }
 }

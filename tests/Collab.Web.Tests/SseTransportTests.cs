@@ -20,7 +20,9 @@ public sealed class SseTransportTests
         Assert.StartsWith("/sse/", sse.PostUrl, StringComparison.Ordinal);
 
         Assert.Equal(HttpStatusCode.Accepted, await sse.PostAsync("""{"type":"hello","clientId":"sse-client","user":{"name":"Ssa"}}"""));
-        Assert.Equal("welcome", (await sse.NextAsync()).GetProperty("type").GetString());
+        var welcome = await sse.NextAsync();
+        Assert.Equal("welcome", welcome.GetProperty("type").GetString());
+        var sseAuthor = welcome.GetProperty("author").GetString();
         await sse.PostAsync($$"""{"type":"join","doc":"{{doc}}"}""");
         Assert.Equal(0, (await sse.NextOfAsync("joined")).GetProperty("rev").GetInt64());
 
@@ -31,11 +33,11 @@ public sealed class SseTransportTests
         var ack = await sse.NextOfAsync("ack");
         Assert.Equal((1L, 1L), (ack.GetProperty("seq").GetInt64(), ack.GetProperty("rev").GetInt64()));
         var seen = await ws.WaitForAsync("op");
-        Assert.Equal("sse-client", seen.GetProperty("clientId").GetString());
+        Assert.Equal(sseAuthor, seen.GetProperty("author").GetString());
 
         await ws.SendAsync(new { type = "op", doc, rev = 1, seq = 1, op = new object[] { 9, "and ws" } });
         var op = await sse.NextOfAsync("op");
-        Assert.Equal(("ws-client", 2L), (op.GetProperty("clientId").GetString(), op.GetProperty("rev").GetInt64()));
+        Assert.Equal((ws.Author, 2L), (op.GetProperty("author").GetString(), op.GetProperty("rev").GetInt64()));
 
         using var http = server.Http();
         var state = await http.GetFromJsonAsync<JsonElement>($"/api/docs/{doc}");

@@ -28,7 +28,7 @@ internal sealed partial class DocumentFeed
         DocumentId = documentId;
         this.grain = grain;
         this.logger = logger;
-        sequencer = new FeedSequencer(documentId);
+        sequencer = new FeedSequencer(documentId, hub.Tags);
     }
 
     /// <summary>
@@ -208,7 +208,7 @@ internal sealed partial class DocumentFeed
             foreach (var op in ops)
             {
                 if (op.Rev != rev + 1 || op.Rev > lastRev) continue;
-                missed.Add((op, Frames.Op(DocumentId, op)));
+                missed.Add((op, Frames.Op(DocumentId, op, hub.Tags.For(op.ClientId))));
                 rev = op.Rev;
             }
         }

@@ -1,5 +1,6 @@
 using Collab.Contracts;
 using Collab.Grains;
+using Collab.Web.Protocol;
 using Microsoft.Extensions.Options;
 
 namespace Collab.Web.Fanout;
@@ -20,9 +21,10 @@ internal sealed class DocumentFeeds : IDocumentObserver, IFeedHost, IHostedServi
     private IDocumentObserver? reference;
     private Timer? timer;
 
-    public DocumentFeeds(IGrainFactory grains, IOptions<DocumentGrainOptions> documents, ILoggerFactory loggers)
+    public DocumentFeeds(IGrainFactory grains, IOptions<DocumentGrainOptions> documents, AuthorTags tags, ILoggerFactory loggers)
     {
         this.grains = grains;
+        Tags = tags;
         this.loggers = loggers;
         // Renewal also re-registers the host with a document that moved to a new activation (which starts with no
         // subscribers), so it runs far more often than expiry alone would need.
@@ -31,6 +33,9 @@ internal sealed class DocumentFeeds : IDocumentObserver, IFeedHost, IHostedServi
 
     /// <summary>Identifies this host to document grains.</summary>
     public string HostId { get; } = $"{Environment.MachineName}-{Guid.NewGuid():N}";
+
+    /// <summary>How this host names authors in the frames it renders (one key for all its sessions).</summary>
+    public AuthorTags Tags { get; }
 
     /// <summary>The Orleans reference grains call back on.</summary>
     public IDocumentObserver Reference => reference ??= grains.CreateObjectReference<IDocumentObserver>(this);

@@ -11,8 +11,10 @@ namespace Collab.Web.Fanout;
 /// <remarks>
 /// Invariants: revisions are published in order, each once; every session is sent each revision after its join exactly
 /// once, in order; a resend is answered exactly once (by the stream's ack, or at once when the stream already passed it).
+/// Frames for other sessions name an op's or cursor's author by its tag (<see cref="AuthorTags"/>), never by clientId:
+/// the clientId, which decides here whether a session gets an <c>op</c> or its own <c>ack</c>, stays on the server.
 /// </remarks>
-internal sealed class FeedSequencer(string documentId, int recentCapacity = FeedSequencer.DefaultRecentCapacity)
+internal sealed class FeedSequencer(string documentId, AuthorTags tags, int recentCapacity = FeedSequencer.DefaultRecentCapacity)
 {
     public const int DefaultRecentCapacity = 512;
 
@@ -66,10 +68,10 @@ internal sealed class FeedSequencer(string documentId, int recentCapacity = Feed
     public void Attach(SessionDocument member, JoinResult join, IEnumerable<(CommittedOp Op, byte[] Frame)> missed)
     {
         member.Rev = join.Rev;
-        if (!member.Session.Enqueue(Frames.Joined(documentId, join, member.AccessLabel))) return;
+        if (!member.Session.Enqueue(Frames.Joined(documentId, join, tags, member.AccessLabel))) return;
         foreach (var (op, frame) in missed) Deliver(member, op, frame);
         foreach (var presence in join.Presences)
-            if (presence.SessionId != member.Session.Id) member.Session.Enqueue(Frames.Presence(documentId, presence));
+            if (presence.SessionId != member.Session.Id) member.Session.Enqueue(Frames.Presence(documentId, presence, tags.For(presence.ClientId)));
         sessions.Add(member);
     }
 
@@ -98,14 +100,14 @@ internal sealed class FeedSequencer(string documentId, int recentCapacity = Feed
         foreach (var member in sessions)
         {
             if (member.Session.Id == sender) continue;
-            frame ??= presence is { } p ? Frames.Presence(documentId, p) : Frames.PresenceLeft(documentId, leftSessionId!);
+            frame ??= presence is { } p ? Frames.Presence(documentId, p, tags.For(p.ClientId)) : Frames.PresenceLeft(documentId, leftSessionId!);
             member.Session.Enqueue(frame);
         }
     }
 
     private void Publish(CommittedOp op)
     {
-        var frame = Frames.Op(documentId, op);
+        var frame = Frames.Op(documentId, op, tags.For(op.ClientId));
         LastRev = op.Rev;
         recent.Enqueue((op, frame));
         if (recent.Count > recentCapacity) recent.Dequeue();

@@ -1,4 +1,5 @@
 using Collab.Contracts;
+using Collab.Web.Protocol;
 
 namespace Collab.Web.Fanout;
 
@@ -7,6 +8,9 @@ internal interface IFeedHost
 {
     /// <summary>Identifies this host to document grains.</summary>
     string HostId { get; }
+
+    /// <summary>How this host names authors in the frames it renders.</summary>
+    AuthorTags Tags { get; }
 
     /// <summary>The observer grains call back on.</summary>
     IDocumentObserver Reference { get; }

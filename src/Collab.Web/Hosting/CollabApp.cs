@@ -4,6 +4,7 @@ using Collab.Web.Access;
 using Microsoft.Extensions.Options;
 using Collab.Web.Endpoints;
 using Collab.Web.Fanout;
+using Collab.Web.Protocol;
 using Collab.Web.Sessions;
 
 namespace Collab.Web.Hosting;
@@ -36,6 +37,7 @@ public static class CollabApp
             builder.AddCollabSilo();
         }
 
+        builder.Services.AddSingleton(sp => new AuthorTags(sp.GetRequiredService<IConfiguration>()));
         builder.Services.AddSingleton<DocumentFeeds>();
         builder.Services.AddSingleton<SseSessions>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DocumentFeeds>());

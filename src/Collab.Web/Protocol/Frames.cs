@@ -16,15 +16,17 @@ internal static class Frames
 
     public static byte[] Authed() => Build(w => w.WriteString("type"u8, "authed"u8));
 
-    public static byte[] Welcome(string sessionId, int heartbeatMs, int maxMessageBytes) => Build(w =>
+    public static byte[] Welcome(string sessionId, string author, int heartbeatMs, int maxMessageBytes) => Build(w =>
     {
         w.WriteString("type"u8, "welcome"u8);
         w.WriteString("sessionId"u8, sessionId);
+        w.WriteString("author"u8, author);
         w.WriteNumber("heartbeatMs"u8, heartbeatMs);
         w.WriteNumber("maxMessageBytes"u8, maxMessageBytes);
     });
 
-    public static byte[] Joined(string doc, JoinResult join, string? access = null) => Build(w =>
+    /// <summary><c>joined</c>; each op of a catch-up names its author by <paramref name="tags"/>, never by clientId.</summary>
+    public static byte[] Joined(string doc, JoinResult join, AuthorTags tags, string? access = null) => Build(w =>
     {
         w.WriteString("type"u8, "joined"u8);
         w.WriteString("doc"u8, doc);
@@ -40,26 +42,27 @@ internal static class Frames
         foreach (var op in join.Ops ?? [])
         {
             w.WriteStartObject();
-            WriteCommitted(w, op);
+            WriteCommitted(w, op, tags.For(op.ClientId));
             w.WriteEndObject();
         }
         w.WriteEndArray();
     });
 
-    public static byte[] Op(string doc, CommittedOp op) => Build(w =>
+    /// <summary>An <c>op</c> broadcast; <paramref name="author"/> is the tag of the op's clientId, which stays on the server.</summary>
+    public static byte[] Op(string doc, CommittedOp op, string author) => Build(w =>
     {
         w.WriteString("type"u8, "op"u8);
         w.WriteString("doc"u8, doc);
-        WriteCommitted(w, op);
+        WriteCommitted(w, op, author);
     });
 
     /// <summary>The fields of a committed op, shared by <c>op</c> frames and the entries of <c>joined.ops</c>.</summary>
-    private static void WriteCommitted(Utf8JsonWriter w, CommittedOp op)
+    private static void WriteCommitted(Utf8JsonWriter w, CommittedOp op, string author)
     {
         w.WriteNumber("rev"u8, op.Rev);
         w.WritePropertyName("op"u8);
         op.Op.WriteTo(w);
-        w.WriteString("clientId"u8, op.ClientId);
+        w.WriteString("author"u8, author);
         w.WriteNumber("seq"u8, op.Seq);
     }
 
@@ -71,12 +74,13 @@ internal static class Frames
         w.WriteNumber("rev"u8, rev);
     });
 
-    public static byte[] Presence(string doc, PresenceState p) => Build(w =>
+    /// <summary>A cursor for the document's other sessions; <paramref name="author"/> is the tag of <see cref="PresenceState.ClientId"/>.</summary>
+    public static byte[] Presence(string doc, PresenceState p, string author) => Build(w =>
     {
         w.WriteString("type"u8, "presence"u8);
         w.WriteString("doc"u8, doc);
         w.WriteString("sessionId"u8, p.SessionId);
-        w.WriteString("clientId"u8, p.ClientId);
+        w.WriteString("author"u8, author);
         if (p.User is null) w.WriteNull("user"u8);
         else
         {

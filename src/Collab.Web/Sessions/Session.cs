@@ -34,7 +34,7 @@ internal sealed partial class Session
 
     public string Id { get; } = Guid.NewGuid().ToString("N");
 
-    /// <summary>Set by <c>hello</c>.</summary>
+    /// <summary>Set by <c>hello</c>. A secret of the client's tab: it never goes into a frame for another session.</summary>
     public string? ClientId { get; set; }
 
     public UserInfo? User { get; set; }

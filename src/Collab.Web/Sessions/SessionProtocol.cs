@@ -107,7 +107,8 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
             return;
         }
         session.ClientId = frame.ClientId;
-        Reply(Frames.Welcome(session.Id, options.HeartbeatMs, options.MaxMessageBytes));
+        // The session's own tag, as the others see it: how its client recognises its ops in joined.ops.
+        Reply(Frames.Welcome(session.Id, feeds.Tags.For(session.ClientKey!), options.HeartbeatMs, options.MaxMessageBytes));
     }
 
     /// <summary>Tokens mode: a verified, unrevoked identity, or null after replying why not.</summary>
@@ -330,7 +331,7 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
             Reply(Frames.Error(ErrorCodes.BadRequest, "'presence' needs 'rev', 'anchor' and 'head' (non-negative integers)", member.DocumentId));
             return;
         }
-        var presence = new PresenceState(session.Id, session.ClientId!, session.User, rev, (int)anchor, (int)head);
+        var presence = new PresenceState(session.Id, session.ClientKey!, session.User, rev, (int)anchor, (int)head);
         try
         {
             await grains.GetGrain<IDocumentGrain>(member.DocumentId).SetPresence(feeds.HostId, presence);

@@ -4,6 +4,7 @@ using Collab.Ot;
 using Collab.Testing;
 using Collab.Web.Fanout;
 using Collab.Web.Hosting;
+using Collab.Web.Protocol;
 using Collab.Web.Sessions;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
@@ -19,13 +20,15 @@ public sealed class FeedSequencerScheduleTests
 {
     public static IEnumerable<object[]> Schedules => Seeds.Range(200);
 
+    private static readonly AuthorTags Tags = new(new byte[32]);
+
     [Theory]
     [MemberData(nameof(Schedules))]
     public void Every_session_gets_every_revision_after_its_join_once_in_order_and_every_resend_one_answer(int seed)
     {
         var random = new Random(seed);
         var log = new List<CommittedOp>();
-        var sequencer = new FeedSequencer("doc", recentCapacity: 8);
+        var sequencer = new FeedSequencer("doc", Tags, recentCapacity: 8);
         sequencer.Subscribed(0);
         var members = new List<(SessionDocument Member, long JoinRev, List<long> Owed)>();
         var gone = new List<(SessionDocument Member, long JoinRev, List<long> Owed)>();
@@ -71,7 +74,7 @@ public sealed class FeedSequencerScheduleTests
                     Fetch(log.Count > 0 ? log.Count : null);
                     var joinRev = random.Next((int)sequencer.LastRev + 1);
                     var missed = sequencer.MissedFromRecent(joinRev)
-                        ?? log.Skip(joinRev).Take((int)sequencer.LastRev - joinRev).Select(o => (o, Collab.Web.Protocol.Frames.Op("doc", o))).ToList();
+                        ?? log.Skip(joinRev).Take((int)sequencer.LastRev - joinRev).Select(o => (o, Frames.Op("doc", o, Tags.For(o.ClientId)))).ToList();
                     sequencer.Attach(member, new JoinResult(joinRev, null, joinRev, [], []), missed);
                     members.Add((member, joinRev, []));
                 }
@@ -111,6 +114,7 @@ public sealed class FeedSequencerScheduleTests
     {
         var frames = new List<JsonElement>();
         while (member.Session.Outbox.TryRead(out var frame)) frames.Add(JsonDocument.Parse(frame).RootElement);
+        Assert.All(frames, f => Assert.False(f.TryGetProperty("clientId", out _), $"a frame names a clientId: {f.GetRawText()}"));
         Assert.Equal("joined", frames[0].GetProperty("type").GetString());
         Assert.Equal(joinRev, frames[0].GetProperty("rev").GetInt64());
         var stream = frames.Skip(1).Select(f => (Type: f.GetProperty("type").GetString()!, Rev: f.GetProperty("rev").GetInt64(), Seq: f.TryGetProperty("seq", out var s) ? s.GetInt64() : 0)).ToList();
@@ -129,6 +133,7 @@ public sealed class FeedSequencerScheduleTests
             Assert.Equal(expectRev, rev);
             var op = log[(int)rev - 1];
             Assert.Equal(op.ClientId == member.Session.ClientId ? "ack" : "op", type);
+            if (type == "op") Assert.Equal(Tags.For(op.ClientId), frames[inOrder.Count + immediate.Count + 1].GetProperty("author").GetString());
             if (type == "ack") answeredSeqs.Add(seq);
             inOrder.Add(rev);
             expectRev++;

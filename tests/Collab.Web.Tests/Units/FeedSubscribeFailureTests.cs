@@ -1,6 +1,7 @@
 using Collab.Contracts;
 using Collab.Web.Fanout;
 using Collab.Web.Hosting;
+using Collab.Web.Protocol;
 using Collab.Web.Sessions;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
@@ -39,6 +40,7 @@ public sealed class FeedSubscribeFailureTests
     {
         public List<DocumentFeed> Forgotten { get; } = [];
         public string HostId => "test-host";
+        public AuthorTags Tags { get; } = new(new byte[32]);
         public IDocumentObserver Reference => null!;
         public void Forget(DocumentFeed feed) => Forgotten.Add(feed);
     }

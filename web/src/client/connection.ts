@@ -100,8 +100,14 @@ export class CollabConnection {
     return this.current;
   }
 
+  /** The tab's secret identity towards the server (hello); never shown to, nor received from, other sessions. */
   get clientId(): string {
     return this.options.clientId;
+  }
+
+  /** This session's public tag (from `welcome`; null until welcomed). It may change with every connection. */
+  get author(): string | null {
+    return this.welcome?.author ?? null;
   }
 
   start(): void {

@@ -43,7 +43,7 @@ interface Recovery {
   text: string;
   rev: number;
   /** Stream ops after `rev`, held until the recovery ends. */
-  stash: { rev: number; op: TextOperation; clientId: string; seq: number }[];
+  stash: { rev: number; op: TextOperation; author: string; seq: number }[];
   /** The outstanding op is known to be in the next full text (waiting for a second join). */
   rejoining: boolean;
 }
@@ -84,7 +84,7 @@ export class DocSession implements OtClientHost {
     const saved = this.store?.load(this.doc, this.connection.clientId);
     if (saved && saved.rev >= 0) {
       try {
-        this.client = OtClient.restore(this, this.connection.clientId, saved);
+        this.client = OtClient.restore(this, this.connection.author, saved);
         this.ready = true;
       } catch {
         this.client = null;
@@ -195,8 +195,8 @@ export class DocSession implements OtClientHost {
     this.editor?.applyRemote(op);
   }
 
-  committed(rev: number, op: TextOperation, clientId: string): void {
-    this.presence.committed(rev, op, clientId);
+  committed(rev: number, op: TextOperation, author: string): void {
+    this.presence.committed(rev, op, author);
   }
 
   // ---- protocol ----
@@ -219,7 +219,7 @@ export class DocSession implements OtClientHost {
         case "joined": this.onJoined(frame); break;
         case "op":
           if (!this.joined) return; // from a membership that a new join replaced
-          this.onStreamOp(frame.rev, TextOperation.fromJSON(frame.op), frame.clientId, frame.seq);
+          this.onStreamOp(frame.rev, TextOperation.fromJSON(frame.op), frame.author, frame.seq);
           break;
         case "ack":
           if (!this.joined) return;
@@ -246,6 +246,8 @@ export class DocSession implements OtClientHost {
   private onJoined(frame: JoinedFrame): void {
     this.joined = true;
     this.presence.clear();
+    // Our tag comes from this connection's welcome (another front end renders other tags): own ops in joined.ops carry it.
+    if (this.client) this.client.author = this.connection.author;
     if (this.recovery) {
       if (frame.text !== undefined && this.recovery.rejoining) {
         this.finishRecovery(frame.text, frame.rev, "included", []);
@@ -253,7 +255,7 @@ export class DocSession implements OtClientHost {
         // A resume while recovering: start the recovery over against this answer.
         const r = this.recovery;
         this.recovery = null;
-        const client = new OtClient(this, this.connection.clientId, r.oldRev, r.oldText, r.outstanding.seq + 1);
+        const client = new OtClient(this, this.connection.author, r.oldRev, r.oldText, r.outstanding.seq + 1);
         client.state = r.local
           ? { kind: "awaitingWithBuffer", outstanding: r.outstanding, buffer: r.local, bufferEdits: r.localEdits }
           : { kind: "awaitingAck", outstanding: r.outstanding };
@@ -263,14 +265,14 @@ export class DocSession implements OtClientHost {
       }
     } else if (!this.client) {
       const text = frame.text ?? "";
-      this.client = new OtClient(this, this.connection.clientId, frame.rev, text, this.pendingSeq ?? 1);
+      this.client = new OtClient(this, this.connection.author, frame.rev, text, this.pendingSeq ?? 1);
       this.editor?.applyRemote(diffOp("", text));
     } else if (frame.text === undefined) {
       // Catch-up: every entry is one revision; our own outstanding op among them is its ack.
       const client = this.client;
       for (const entry of frame.ops ?? []) {
         if (entry.rev <= client.rev) continue;
-        client.applyServer(entry.rev, TextOperation.fromJSON(entry.op), entry.clientId, entry.seq);
+        client.applyServer(entry.rev, TextOperation.fromJSON(entry.op), entry.author, entry.seq);
       }
       client.resend();
     } else if (this.client.state.kind === "synchronized") {
@@ -297,13 +299,13 @@ export class DocSession implements OtClientHost {
     this.readyListeners.clear();
   }
 
-  private onStreamOp(rev: number, op: TextOperation, clientId: string, seq: number): void {
+  private onStreamOp(rev: number, op: TextOperation, author: string, seq: number): void {
     if (this.recovery) {
-      if (!this.recovery.rejoining) this.recovery.stash.push({ rev, op, clientId, seq });
-      if (clientId === this.connection.clientId && seq === this.recovery.outstanding.seq) this.recoveryAck(rev);
+      if (!this.recovery.rejoining) this.recovery.stash.push({ rev, op, author, seq });
+      if (author === this.connection.author && seq === this.recovery.outstanding.seq) this.recoveryAck(rev);
       return;
     }
-    this.client?.applyServer(rev, op, clientId, seq);
+    this.client?.applyServer(rev, op, author, seq);
     this.persist();
     this.pushCursors();
     this.emit();
@@ -439,12 +441,12 @@ export class DocSession implements OtClientHost {
       edits = r.outstanding.edits + r.localEdits;
     }
     const merged = work ? TextOperation.transform(work, diffOp(base, text))[0] : null;
-    const client = new OtClient(this, this.connection.clientId, rev, text, r.outstanding.seq + 1);
+    const client = new OtClient(this, this.connection.author, rev, text, r.outstanding.seq + 1);
     this.client = client;
     const target = merged ? merged.apply(text) : text;
     this.editor?.applyRemote(diffOp(shownBefore, target));
     if (merged && !merged.isNoop()) client.applyLocal(merged, edits);
-    for (const entry of stash) if (entry.rev > client.rev) client.applyServer(entry.rev, entry.op, entry.clientId, entry.seq);
+    for (const entry of stash) if (entry.rev > client.rev) client.applyServer(entry.rev, entry.op, entry.author, entry.seq);
     this.persist();
     this.pushCursors();
     this.emit();

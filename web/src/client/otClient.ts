@@ -23,8 +23,8 @@ export interface OtClientHost {
   send(op: TextOperation, rev: number, seq: number): void;
   /** Apply an op (in local-text coordinates) to the editor. */
   applyRemote(op: TextOperation): void;
-  /** Revision `rev` was committed: `op` is in the server text's coordinates at rev − 1; `clientId` is its author. */
-  committed(rev: number, op: TextOperation, clientId: string): void;
+  /** Revision `rev` was committed: `op` is in the server text's coordinates at rev − 1; `author` is its author's tag. */
+  committed(rev: number, op: TextOperation, author: string): void;
 }
 
 /** The server skipped or repeated a revision: the client must resynchronise (join again with its rev). */
@@ -46,7 +46,11 @@ export class OtClient {
 
   constructor(
     private readonly host: OtClientHost,
-    readonly clientId: string,
+    /**
+     * This session's tag (`welcome.author`), by which the server names our ops to others and in `joined.ops`; null
+     * before a welcome. The front end that renders the frames chooses it, so set it anew on every connection.
+     */
+    public author: string | null,
     /** The last revision this client holds. */
     public rev: number,
     /** The server's text at `rev` (the local text minus outstanding and buffer). */
@@ -99,11 +103,11 @@ export class OtClient {
   }
 
   /**
-   * A committed op from the stream (an `op` frame or an entry of `joined.ops`). An entry carrying our clientId and
+   * A committed op from the stream (an `op` frame or an entry of `joined.ops`). An entry carrying our author tag and
    * the outstanding seq is our own op: it is handled as its ack (protocol rule 6).
    */
-  applyServer(rev: number, wire: TextOperation, clientId: string, seq: number): void {
-    if (clientId === this.clientId && this.state.kind !== "synchronized" && seq === this.state.outstanding.seq) {
+  applyServer(rev: number, wire: TextOperation, author: string, seq: number): void {
+    if (author === this.author && this.state.kind !== "synchronized" && seq === this.state.outstanding.seq) {
       this.ack(seq, rev);
       return;
     }
@@ -129,7 +133,7 @@ export class OtClient {
     }
     this.serverText = wire.apply(this.serverText);
     this.rev = rev;
-    this.host.committed(rev, wire, clientId);
+    this.host.committed(rev, wire, author);
     this.host.applyRemote(toApply);
   }
 
@@ -145,7 +149,7 @@ export class OtClient {
     const op = this.state.outstanding.op;
     this.serverText = op.apply(this.serverText);
     this.rev = rev;
-    this.host.committed(rev, op, this.clientId);
+    this.host.committed(rev, op, this.author ?? "");
     if (this.state.kind === "awaitingWithBuffer") {
       const outstanding = { op: this.state.buffer, seq: this.nextSeq++, edits: this.state.bufferEdits };
       this.state = { kind: "awaitingAck", outstanding };
@@ -173,8 +177,8 @@ export class OtClient {
   }
 
   /** Rebuilds the machine from a snapshot (the host is not told to send; call resend() once joined). */
-  static restore(host: OtClientHost, clientId: string, snap: OtSnapshot): OtClient {
-    const client = new OtClient(host, clientId, snap.rev, snap.serverText, snap.nextSeq);
+  static restore(host: OtClientHost, author: string | null, snap: OtSnapshot): OtClient {
+    const client = new OtClient(host, author, snap.rev, snap.serverText, snap.nextSeq);
     if (snap.outstanding) {
       const outstanding = { op: TextOperation.fromJSON(snap.outstanding.op), seq: snap.outstanding.seq, edits: snap.outstanding.edits };
       client.state = snap.buffer

@@ -8,7 +8,8 @@ import type { TextOperation } from "./textOperation";
 
 export interface RemoteCursor {
   sessionId: string;
-  clientId: string;
+  /** The author's tag (or the sessionId when the frame had none): its own ops push its cursor along. */
+  author: string;
   name: string;
   color: string;
   anchor: number;
@@ -17,7 +18,7 @@ export interface RemoteCursor {
 
 interface Tracked {
   sessionId: string;
-  clientId: string;
+  author: string;
   user: UserInfo;
   rev: number;
   anchor: number;
@@ -36,7 +37,7 @@ export function colorFor(id: string): string {
 export class PresenceTracker {
   private readonly cursors = new Map<string, Tracked>();
   /** Recent revisions, to bring a presence based on an older revision up to date. */
-  private readonly history: { rev: number; op: TextOperation; clientId: string }[] = [];
+  private readonly history: { rev: number; op: TextOperation; author: string }[] = [];
   private static readonly HISTORY = 500;
 
   clear(): void {
@@ -55,7 +56,7 @@ export class PresenceTracker {
     }
     const c: Tracked = {
       sessionId: frame.sessionId,
-      clientId: frame.clientId ?? frame.sessionId,
+      author: frame.author ?? frame.sessionId,
       user: frame.user ?? {},
       rev: frame.rev ?? currentRev,
       anchor: frame.anchor ?? 0,
@@ -63,25 +64,25 @@ export class PresenceTracker {
     };
     for (const h of this.history) {
       if (h.rev !== c.rev + 1) continue;
-      this.move(c, h.op, h.clientId);
+      this.move(c, h.op, h.author);
       c.rev = h.rev;
     }
     this.cursors.set(c.sessionId, c);
   }
 
   /** Revision `rev` was committed with `op` (server coordinates at rev − 1). */
-  committed(rev: number, op: TextOperation, clientId: string): void {
-    this.history.push({ rev, op, clientId });
+  committed(rev: number, op: TextOperation, author: string): void {
+    this.history.push({ rev, op, author });
     if (this.history.length > PresenceTracker.HISTORY) this.history.shift();
     for (const c of this.cursors.values()) {
       if (c.rev !== rev - 1) continue;
-      this.move(c, op, clientId);
+      this.move(c, op, author);
       c.rev = rev;
     }
   }
 
   private move(c: Tracked, op: TextOperation, author: string): void {
-    const own = author === c.clientId;
+    const own = author === c.author;
     const clamp = (p: number) => Math.min(Math.max(0, p), op.baseLength);
     c.anchor = op.transformPosition(clamp(c.anchor), own);
     c.head = op.transformPosition(clamp(c.head), own);
@@ -101,9 +102,9 @@ export class PresenceTracker {
   private toCursor(c: Tracked, anchor: number, head: number): RemoteCursor {
     return {
       sessionId: c.sessionId,
-      clientId: c.clientId,
+      author: c.author,
       name: c.user.name?.trim() || "Anonymous",
-      color: c.user.color || colorFor(c.clientId),
+      color: c.user.color || colorFor(c.author),
       anchor,
       head,
     };

@@ -25,13 +25,16 @@ export type ClientFrame =
 export interface CommittedOp {
   rev: number;
   op: OpComponent[];
-  clientId: string;
+  /** The author's public tag (never its clientId, which is a secret of its tab). */
+  author: string;
   seq: number;
 }
 
 export interface WelcomeFrame {
   type: "welcome";
   sessionId: string;
+  /** This session's own tag, as `author` in the frames of its ops and cursor: how it recognises its ops in `joined.ops`. */
+  author: string;
   heartbeatMs: number;
   maxMessageBytes: number;
 }
@@ -63,7 +66,7 @@ export interface PresenceFrame {
   type: "presence";
   doc: string;
   sessionId: string;
-  clientId?: string;
+  author?: string;
   user?: UserInfo | null;
   rev?: number;
   anchor?: number;

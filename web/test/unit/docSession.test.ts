@@ -9,6 +9,17 @@ import { TextOperation } from "../../src/client/textOperation";
 import { seeded, seeds, seedMathRandom, until, useFakeTime } from "./random";
 import { randomEdit, SimDocument } from "./simServer";
 
+/**
+ * The tag a front end shows for a clientId (a stand-in for its HMAC): sockets alternate between two front ends with
+ * different keys, so a client must recognise its own ops by the tag of its current connection's welcome.
+ */
+const tag = (frontEnd: number, clientId: string) => {
+  let h = frontEnd * 7919;
+  for (let i = 0; i < clientId.length; i++) h = (h * 31 + clientId.charCodeAt(i)) | 0;
+  return `fe${frontEnd}-${(h >>> 0).toString(36)}`;
+};
+let socketCount = 0;
+
 class FakeServer {
   readonly doc = new SimDocument();
   readonly sockets = new Set<FakeSocket>();
@@ -19,12 +30,15 @@ class FakeServer {
     const f = JSON.parse(raw) as Record<string, unknown>;
     const reply = (m: object) => socket.fromServer(JSON.stringify(m));
     switch (f.type) {
-      case "hello": socket.clientId = String(f.clientId); reply({ type: "welcome", sessionId: `s${++sessionCount}`, heartbeatMs: 60000, maxMessageBytes: 1 << 20 }); break;
+      case "hello":
+        socket.clientId = String(f.clientId);
+        reply({ type: "welcome", sessionId: `s${++sessionCount}`, author: tag(socket.frontEnd, socket.clientId), heartbeatMs: 60000, maxMessageBytes: 1 << 20 });
+        break;
       case "join": {
         socket.joinedDoc = true;
         const rev = f.rev as number | undefined;
         if (rev === undefined || this.fullTextJoins || rev > this.doc.rev) reply({ type: "joined", doc: "d", rev: this.doc.rev, text: this.doc.text });
-        else reply({ type: "joined", doc: "d", rev: this.doc.rev, since: rev, ops: this.doc.log.slice(rev).map((c) => ({ rev: c.rev, op: c.op.toJSON(), clientId: c.clientId, seq: c.seq })) });
+        else reply({ type: "joined", doc: "d", rev: this.doc.rev, since: rev, ops: this.doc.log.slice(rev).map((c) => ({ rev: c.rev, op: c.op.toJSON(), author: tag(socket.frontEnd, c.clientId), seq: c.seq })) });
         break;
       }
       case "op": {
@@ -33,7 +47,7 @@ class FakeServer {
         for (const s of this.sockets) {
           if (!s.joinedDoc) continue;
           if (s === socket) reply({ type: "ack", doc: "d", seq: f.seq, rev: result.rev });
-          else s.fromServer(JSON.stringify({ type: "op", doc: "d", rev: result.rev, op: result.op.toJSON(), clientId: result.clientId, seq: result.seq }));
+          else s.fromServer(JSON.stringify({ type: "op", doc: "d", rev: result.rev, op: result.op.toJSON(), author: tag(s.frontEnd, result.clientId), seq: result.seq }));
         }
         break;
       }
@@ -54,6 +68,7 @@ const jitter = () => jitterSource();
 class FakeSocket {
   readyState = 0;
   clientId = "";
+  readonly frontEnd = socketCount++ % 2;
   joinedDoc = false;
   onopen: (() => void) | null = null;
   onmessage: ((e: { data: string }) => void) | null = null;

@@ -3,6 +3,9 @@
 import { TextOperation } from "../../src/client/textOperation";
 import { SimDocument } from "./simServer";
 
+/** The server names authors by a tag, never by clientId (a stand-in for the front end's HMAC). */
+const authorTag = (clientId: string) => `tag-${[...clientId].reverse().join("")}`;
+
 export type WsBehaviour = "ok" | "fail" | "silent" | "refuse-after-open";
 
 interface Session {
@@ -85,14 +88,14 @@ export class FakeHub {
     switch (f.type) {
       case "hello":
         session.clientId = String(f.clientId);
-        reply({ type: "welcome", sessionId: session.id, heartbeatMs: this.heartbeatMs, maxMessageBytes: 1 << 20 });
+        reply({ type: "welcome", sessionId: session.id, author: authorTag(session.clientId), heartbeatMs: this.heartbeatMs, maxMessageBytes: 1 << 20 });
         break;
       case "ping": reply(f.t === undefined ? { type: "pong" } : { type: "pong", t: f.t }); break;
       case "join": {
         session.joined = true;
         const rev = f.rev as number | undefined;
         if (rev === undefined || rev > this.doc.rev) reply({ type: "joined", doc: "d", rev: this.doc.rev, text: this.doc.text });
-        else reply({ type: "joined", doc: "d", rev: this.doc.rev, since: rev, ops: this.doc.log.slice(rev).map((c) => ({ rev: c.rev, op: c.op.toJSON(), clientId: c.clientId, seq: c.seq })) });
+        else reply({ type: "joined", doc: "d", rev: this.doc.rev, since: rev, ops: this.doc.log.slice(rev).map((c) => ({ rev: c.rev, op: c.op.toJSON(), author: authorTag(c.clientId), seq: c.seq })) });
         break;
       }
       case "op": {
@@ -101,7 +104,7 @@ export class FakeHub {
         for (const s of this.sessions) {
           if (!s.joined) continue;
           if (s === session) reply({ type: "ack", doc: "d", seq: f.seq, rev: result.rev });
-          else s.send({ type: "op", doc: "d", rev: result.rev, op: result.op.toJSON(), clientId: result.clientId, seq: result.seq });
+          else s.send({ type: "op", doc: "d", rev: result.rev, op: result.op.toJSON(), author: authorTag(result.clientId), seq: result.seq });
         }
         break;
       }

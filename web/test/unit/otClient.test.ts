@@ -6,17 +6,20 @@ import { seeded, seeds } from "./random";
 import { randomEdit, SimDocument } from "./simServer";
 
 type ToServer = { clientId: string; seq: number; rev: number; op: TextOperation };
-type ToClient = { kind: "ack"; seq: number; rev: number } | { kind: "op"; rev: number; op: TextOperation; clientId: string; seq: number };
+type ToClient = { kind: "ack"; seq: number; rev: number } | { kind: "op"; rev: number; op: TextOperation; author: string; seq: number };
+
+/** The server names authors by a tag, not by clientId (a stand-in for the front end's HMAC). */
+const tag = (clientId: string) => `tag-of-${clientId}`;
 
 class SimClient implements OtClientHost {
   text = "";
   readonly client: OtClient;
   readonly inbox: ToClient[] = [];
-  constructor(id: string, private readonly outbox: ToServer[]) {
-    this.client = new OtClient(this, id, 0, "");
+  constructor(readonly clientId: string, private readonly outbox: ToServer[]) {
+    this.client = new OtClient(this, tag(clientId), 0, "");
   }
   send(op: TextOperation, rev: number, seq: number): void {
-    this.outbox.push({ clientId: this.client.clientId, seq, rev, op });
+    this.outbox.push({ clientId: this.clientId, seq, rev, op });
   }
   applyRemote(op: TextOperation): void {
     this.text = op.apply(this.text);
@@ -33,16 +36,16 @@ function deliverToServer(doc: SimDocument, clients: SimClient[], msg: ToServer):
   const result = doc.submit(msg.clientId, msg.seq, msg.rev, msg.op);
   for (const c of clients) {
     if ("duplicate" in result) {
-      if (c.client.clientId === msg.clientId) c.inbox.push({ kind: "ack", seq: msg.seq, rev: result.duplicate });
-    } else if (c.client.clientId === msg.clientId) c.inbox.push({ kind: "ack", seq: msg.seq, rev: result.rev });
-    else c.inbox.push({ kind: "op", rev: result.rev, op: result.op, clientId: result.clientId, seq: result.seq });
+      if (c.clientId === msg.clientId) c.inbox.push({ kind: "ack", seq: msg.seq, rev: result.duplicate });
+    } else if (c.clientId === msg.clientId) c.inbox.push({ kind: "ack", seq: msg.seq, rev: result.rev });
+    else c.inbox.push({ kind: "op", rev: result.rev, op: result.op, author: tag(result.clientId), seq: result.seq });
   }
 }
 
 function deliverToClient(c: SimClient): void {
   const msg = c.inbox.shift()!;
   if (msg.kind === "ack") c.client.ack(msg.seq, msg.rev);
-  else c.client.applyServer(msg.rev, msg.op, msg.clientId, msg.seq);
+  else c.client.applyServer(msg.rev, msg.op, msg.author, msg.seq);
 }
 
 describe("OtClient", () => {
@@ -85,6 +88,30 @@ describe("OtClient", () => {
     expect(c.rev).toBe(7);
     expect(text).toBe("¡Hello world");
     expect(c.serverText).toBe("¡Hello world");
+  });
+
+  it("takes an entry with its seq but another author, or any entry before it knows its tag, for someone else's op", () => {
+    for (const [mine, theirs] of [["tag-mine", "tag-other"], [null, "tag-other"]] as const) {
+      let text = "ab";
+      const c = new OtClient({ send: () => {}, applyRemote: (op) => (text = op.apply(text)), committed: () => {} }, mine, 1, "ab");
+      const op = TextOperation.fromJSON([2, "c"]);
+      text = op.apply(text);
+      c.applyLocal(op);
+      c.applyServer(2, TextOperation.fromJSON(["X", 2]), theirs, 1);
+      expect(c.state.kind).toBe("awaitingAck");
+      expect(c.rev).toBe(2);
+      expect(text).toBe("Xabc");
+    }
+  });
+
+  it("recognises its own op by the tag of the current connection", () => {
+    const c = new OtClient({ send: () => {}, applyRemote: () => {}, committed: () => {} }, "tag-front-end-1", 1, "");
+    c.applyLocal(TextOperation.fromJSON(["x"]));
+    // Reconnected to another front end, which names the same tab differently.
+    c.author = "tag-front-end-2";
+    c.applyServer(2, TextOperation.fromJSON(["x"]), "tag-front-end-2", 1);
+    expect(c.state.kind).toBe("synchronized");
+    expect(c.serverText).toBe("x");
   });
 
   it("rejects a gap in the stream", () => {
