@@ -52,10 +52,15 @@ public sealed class TestClient : IAsyncDisposable
     {
         var client = await OpenAsync(uri, clientId, recordRaw: recordRaw);
         await client.SendAsync(new { type = "hello", clientId, user = new { name = name ?? clientId, color = "#123456" } });
-        var welcome = await client.ExpectAsync("welcome");
-        client.SessionId = welcome.GetProperty("sessionId").GetString();
-        client.Author = welcome.GetProperty("author").GetString();
+        client.Welcomed(await client.ExpectAsync("welcome"));
         return client;
+    }
+
+    /// <summary>Takes the session id and author tag from a <c>welcome</c> the test read itself.</summary>
+    public void Welcomed(JsonElement welcome)
+    {
+        SessionId = welcome.GetProperty("sessionId").GetString();
+        Author = welcome.GetProperty("author").GetString();
     }
 
     public Task SendAsync(object frame) => SendRawAsync(JsonSerializer.Serialize(frame));

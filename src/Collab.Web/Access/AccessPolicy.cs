@@ -3,12 +3,13 @@ using Collab.Contracts;
 namespace Collab.Web.Access;
 
 /// <summary>What a session may do with one document, and through which credential (to revoke it when that one is rotated).</summary>
-public readonly record struct Grant(Permission Permission, LinkKind? Via, long Generation)
+/// <remarks><see cref="Controlled"/> is false only in Open mode, where nobody's access is checked (or reported).</remarks>
+public readonly record struct Grant(Permission Permission, LinkKind? Via, long Generation, bool Controlled = true)
 {
     public static readonly Grant None = new(Permission.None, null, 0);
 
     /// <summary>Open mode: anyone reads and writes; nothing to revoke.</summary>
-    public static readonly Grant Open = new(Permission.Write, null, 0);
+    public static readonly Grant Open = new(Permission.Write, null, 0, Controlled: false);
 }
 
 /// <summary>Why no credential granted access, for the error the client gets.</summary>

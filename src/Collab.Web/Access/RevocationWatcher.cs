@@ -8,14 +8,19 @@ namespace Collab.Web.Access;
 /// number crosses the wire while nothing changes) and closes the sessions they cover, so a revocation reaches every
 /// front end within about a second.
 /// </summary>
-internal sealed partial class RevocationWatcher(IGrainFactory grains, TokenSessions sessions, IOptions<AccessOptions> options, ILogger<RevocationWatcher> logger)
-    : BackgroundService
+internal sealed partial class RevocationWatcher(IGrainFactory grains, TokenSessions sessions, IOptions<AccessOptions> options,
+    IHostApplicationLifetime lifetime, ILogger<RevocationWatcher> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (options.Value.Mode != AccessMode.Tokens) return;
+        // Not before the host (and, embedded, its silo) has started: the grain has nowhere to run until then.
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        using (stoppingToken.Register(() => started.TrySetCanceled(stoppingToken)))
+            await started.Task;
         using var timer = new PeriodicTimer(Interval);
         do
         {

@@ -118,7 +118,7 @@ internal sealed class FeedSequencer(string documentId, AuthorTags tags, int rece
     {
         if (op.Rev != member.Rev + 1) return;
         member.Rev = op.Rev;
-        if (op.ClientId != member.Session.ClientId)
+        if (op.ClientId != member.Session.ClientKey)
         {
             member.Session.Enqueue(opFrame);
             return;

@@ -17,7 +17,7 @@ internal sealed class SessionDocument(Session session, string documentId, Docume
     public Grant Grant { get; init; } = Grant.Open;
 
     /// <summary>Sent in <c>joined.access</c> when access control is on: <c>view</c>, <c>edit</c> or <c>owner</c>; null in Open mode.</summary>
-    public string? AccessLabel => Grant.Via is null ? null : Grant.Permission switch
+    public string? AccessLabel => !Grant.Controlled ? null : Grant.Permission switch
     {
         Permission.Owner => "owner",
         Permission.Write => "edit",
