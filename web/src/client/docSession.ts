@@ -206,7 +206,13 @@ export class DocSession implements OtClientHost {
 
   send(op: TextOperation, rev: number, seq: number): void {
     this.persist();
-    if (!this.joined || this.access === "view") return; // resent on resume; a view session never sends ops
+    if (this.access === "view") {
+      // A view link cannot edit (the editor should not have let this through): undo it rather than keep it unsent.
+      this.refused = { type: "error", code: "forbidden", message: "this link is view-only", doc: this.doc };
+      queueMicrotask(() => this.dropUnsent());
+      return;
+    }
+    if (!this.joined) return; // resent on resume
     this.connection.send({ type: "op", doc: this.doc, rev, seq, op: op.toJSON() });
   }
 
