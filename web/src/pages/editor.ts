@@ -129,7 +129,7 @@ function renderAccess(info: DocStatusInfo): void {
   const owner = info.access === "owner" && token !== null;
   $("share").hidden = !owner;
   // An owner shares through the dialog: copying the address would hand out the owner link.
-  $("copy-link").hidden = owner;
+  $("copy-link").hidden = owner || info.status === "revoked" || info.status === "unauthorized";
   if (owner && !openShare) openShare = setupShareDialog(doc, token);
   const notice = $("notice");
   let message: string | null = null;
@@ -137,7 +137,7 @@ function renderAccess(info: DocStatusInfo): void {
   if (info.status === "revoked") message = REVOKED;
   else if (info.status === "unauthorized") message = /revoked/i.test(info.message ?? "") ? REVOKED : INVALID;
   else if (session.refused) {
-    message = `This link is view-only: your edit was not saved. (${session.refused.message})`;
+    message = `Your edit was not saved: ${session.refused.message}.`;
     kind = "warn";
   }
   if (info.status === "unauthorized") connection.stop(); // nothing to reconnect for
