@@ -6,11 +6,12 @@
  * The session runs over a WebSocket or, where that cannot be established, over SSE+POST (transport.ts); the
  * choice is made by TransportPolicy (transportPolicy.ts) and is invisible to the documents.
  */
-import { CLOSE_HEARTBEAT_TIMEOUT, CLOSE_QUEUE_OVERFLOW, CLOSE_SERVER_SHUTDOWN, type ClientFrame, type ServerFrame, type UserInfo, type WelcomeFrame } from "./protocol";
+import { CLOSE_HEARTBEAT_TIMEOUT, CLOSE_QUEUE_OVERFLOW, CLOSE_REVOKED, CLOSE_SERVER_SHUTDOWN, type ClientFrame, type ServerFrame, type UserInfo, type WelcomeFrame } from "./protocol";
 import { SSE_SESSION_GONE, SseTransport, TRANSPORT_LABEL, WebSocketTransport, type Transport, type TransportClose, type TransportKind } from "./transport";
 import { TransportPolicy } from "./transportPolicy";
 
-export type ConnectionStatus = "connecting" | "connected" | "reconnecting" | "offline";
+/** `revoked`: the server closed the session with 4403 (its share link was rotated); the connection does not reconnect. */
+export type ConnectionStatus = "connecting" | "connected" | "reconnecting" | "offline" | "revoked";
 
 /** What a document needs from the connection. */
 export interface ConnectionHandler {
@@ -34,6 +35,8 @@ export interface ConnectionOptions {
   sseUrl?: string;
   clientId: string;
   user?: UserInfo;
+  /** A share link's token (Links mode), sent in every `hello`. */
+  token?: string;
   backoff?: BackoffOptions;
   /** The reconnect backoff's jitter source, in [0, 1) (default Math.random). */
   random?: () => number;
@@ -64,6 +67,8 @@ export class CollabConnection {
   /** The transport of the current (or last) attempt. */
   transportKind: TransportKind = "websocket";
   readonly policy: TransportPolicy;
+  /** The close that ended the connection for good (4403), if one did. */
+  revokedBy: TransportClose | null = null;
 
   private current: Transport | null = null;
   /** Whether the current transport has delivered any frame / the welcome. */
@@ -184,6 +189,7 @@ export class CollabConnection {
         this.lastReceivedAt = Date.now();
         const hello: ClientFrame = { type: "hello", clientId: this.options.clientId };
         if (this.options.user) hello.user = this.options.user;
+        if (this.options.token) hello.token = this.options.token;
         this.send(hello);
         // A proxy may accept the upgrade and then hold every frame back: no answer to hello means no transport.
         this.helloTimer = setTimeout(() => {
@@ -228,6 +234,15 @@ export class CollabConnection {
     const kind = this.transportKind;
     const neverWorked = !this.received;
     this.detach();
+    if (info.code === CLOSE_REVOKED) {
+      // The link was revoked: reconnecting with it would only be refused. Stay down until the page gets a new one.
+      this.stopped = true;
+      this.clearRetry();
+      this.revokedBy = info;
+      this.setStatus("revoked");
+      this.notifyClosed();
+      return;
+    }
     this.notifyClosed();
     if (kind === "websocket" && neverWorked) {
       // The WebSocket could not be established, or nothing came through it: try the fallback right away.
@@ -334,6 +349,7 @@ export class CollabConnection {
 
   private setStatus(status: ConnectionStatus): void {
     if (status === this.status && status !== "reconnecting") return;
+    if (this.status === "revoked") return; // final
     this.status = status;
     for (const listener of [...this.statusListeners]) listener(status);
   }

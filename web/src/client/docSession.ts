@@ -7,7 +7,7 @@ import type { CollabConnection, ConnectionStatus } from "./connection";
 import { OtClient, RevisionGapError, type OtClientHost } from "./otClient";
 import type { DocStore } from "./persistence";
 import { PresenceTracker, type RemoteCursor } from "./presence";
-import type { ErrorFrame, JoinedFrame, ServerFrame } from "./protocol";
+import type { Access, ErrorFrame, JoinedFrame, ServerFrame } from "./protocol";
 import { diffOp, TextOperation } from "./textOperation";
 
 /** What the session needs from the editor. */
@@ -18,13 +18,21 @@ export interface EditorHost {
   setCursors(cursors: RemoteCursor[]): void;
 }
 
-export type DocStatus = "connecting" | "connected" | "reconnecting" | "offline";
+/**
+ * `revoked`: the connection was closed with 4403 (the link was rotated); `unauthorized`: the server refused the
+ * join (no valid credential for this document). Neither is retried.
+ */
+export type DocStatus = "connecting" | "connected" | "reconnecting" | "offline" | "revoked" | "unauthorized";
 
 export interface DocStatusInfo {
   status: DocStatus;
   unsent: number;
   rev: number;
   transport: string;
+  /** What the credential allows, from the last `joined` (null in Open mode or before the first join). */
+  access: Access | null;
+  /** The server's message with the refusal behind `unauthorized`, or the last `forbidden` op. */
+  message: string | null;
 }
 
 /**
@@ -61,6 +69,12 @@ export class DocSession implements OtClientHost {
   client: OtClient | null = null;
   /** Set once the client holds a text (restored or joined): the editor may be edited. */
   ready = false;
+  /** `joined.access` (Links mode): `view` sessions send no ops. */
+  access: Access | null = null;
+  /** The join was refused (`unauthorized`): the session does not join again. */
+  denied: ErrorFrame | null = null;
+  /** The last `forbidden` answer to an op (the op was dropped, not resent). */
+  refused: ErrorFrame | null = null;
   private editor: EditorHost | null = null;
   private readonly connection: CollabConnection;
   private readonly store: DocStore | null;
@@ -107,7 +121,9 @@ export class DocSession implements OtClientHost {
   attach(editor: EditorHost): void {
     this.editor = editor;
     this.connection.register(this.doc, {
-      opened: () => this.join(),
+      opened: () => {
+        if (!this.denied) this.join();
+      },
       frame: (frame) => this.receive(frame),
       closed: () => {
         this.joined = false;
@@ -138,11 +154,14 @@ export class DocSession implements OtClientHost {
   statusInfo(): DocStatusInfo {
     const connection: ConnectionStatus = this.connection.status;
     let status: DocStatus;
-    if (connection === "offline") status = "offline";
+    if (connection === "revoked") status = "revoked";
+    else if (this.denied) status = "unauthorized";
+    else if (connection === "offline") status = "offline";
     else if (this.joined && !this.recovery) status = "connected";
     else if (connection === "connecting" && !this.ready) status = "connecting";
     else status = "reconnecting";
-    return { status, unsent: this.unsentEdits(), rev: this.client?.rev ?? 0, transport: this.connection.transport };
+    const message = this.denied?.message ?? this.refused?.message ?? null;
+    return { status, unsent: this.unsentEdits(), rev: this.client?.rev ?? 0, transport: this.connection.transport, access: this.access, message };
   }
 
   unsentEdits(): number {
@@ -187,6 +206,12 @@ export class DocSession implements OtClientHost {
 
   send(op: TextOperation, rev: number, seq: number): void {
     this.persist();
+    if (this.access === "view") {
+      // A view link cannot edit (the editor should not have let this through): undo it rather than keep it unsent.
+      this.refused = { type: "error", code: "forbidden", message: "this link is view-only", doc: this.doc };
+      queueMicrotask(() => this.dropUnsent());
+      return;
+    }
     if (!this.joined) return; // resent on resume
     this.connection.send({ type: "op", doc: this.doc, rev, seq, op: op.toJSON() });
   }
@@ -245,6 +270,7 @@ export class DocSession implements OtClientHost {
 
   private onJoined(frame: JoinedFrame): void {
     this.joined = true;
+    this.access = frame.access ?? null;
     this.presence.clear();
     // Our tag comes from this connection's welcome (another front end renders other tags): own ops in joined.ops carry it.
     if (this.client) this.client.author = this.connection.author;
@@ -285,6 +311,8 @@ export class DocSession implements OtClientHost {
     } else {
       this.startRecovery(frame.text, frame.rev);
     }
+    // Work left from an earlier edit session of this tab cannot be sent through a view link.
+    if (this.access === "view" && this.unsentEdits() > 0) this.dropUnsent();
     this.markReady();
     this.persist();
     this.sendPresenceNow();
@@ -344,7 +372,21 @@ export class DocSession implements OtClientHost {
         else this.rejoin();
         break;
       case "not_joined":
-        this.rejoin();
+        if (!this.denied) this.rejoin();
+        break;
+      case "unauthorized":
+        // No valid credential (or the link was revoked): joining again with the same one would be refused again.
+        this.denied = frame;
+        this.joined = false;
+        this.presence.clear();
+        this.pushCursors();
+        this.emit();
+        break;
+      case "forbidden":
+        // A view-only membership: the op will never be taken. Drop the unsent work rather than resend it forever.
+        this.refused = frame;
+        if (aboutOutstanding) this.dropUnsent();
+        this.emit();
         break;
       case "bad_op":
       case "bad_request":
@@ -377,11 +419,31 @@ export class DocSession implements OtClientHost {
   }
 
   private resendOutstanding(): void {
-    if (!this.joined) return;
+    if (!this.joined || this.access === "view") return;
     if (this.recovery) {
       const r = this.recovery;
       this.connection.send({ type: "op", doc: this.doc, rev: r.oldRev, seq: r.outstanding.seq, op: r.outstanding.op.toJSON() });
     } else this.client?.resend();
+  }
+
+  /** Discards every unacknowledged edit: the editor goes back to the server's text (nothing is sent). */
+  private dropUnsent(): void {
+    if (this.recovery) {
+      const r = this.recovery;
+      r.local = null;
+      r.localEdits = 0;
+      r.rejoining = false;
+      this.finishRecovery(r.text, r.rev, "included", r.stash);
+      return;
+    }
+    const c = this.client;
+    if (!c || c.state.kind === "synchronized") return;
+    const shown = c.localText();
+    this.client = new OtClient(this, this.connection.clientId, c.rev, c.serverText, c.nextSeq);
+    this.editor?.applyRemote(diffOp(shown, c.serverText));
+    this.persist();
+    this.pushCursors();
+    this.emit();
   }
 
   // ---- recovery after a full-text join with unsent work (docs/protocol.md, "If joined brings the full text") ----

@@ -8,6 +8,11 @@ export const CLOSE_SERVER_SHUTDOWN = 1001;
 export const CLOSE_QUEUE_OVERFLOW = 4409;
 /** The server heard no ping for too long (the client's timers were stalled, or its POSTs did not get through). */
 export const CLOSE_HEARTBEAT_TIMEOUT = 4408;
+/** The share link this session joined through was rotated by the document's owner: do not reconnect with it. */
+export const CLOSE_REVOKED = 4403;
+
+/** What a share link lets its holder do (`joined.access`, Links mode only). */
+export type Access = "owner" | "edit" | "view";
 
 export interface UserInfo {
   name?: string;
@@ -15,7 +20,8 @@ export interface UserInfo {
 }
 
 export type ClientFrame =
-  | { type: "hello"; clientId: string; user?: UserInfo }
+  | { type: "hello"; clientId: string; user?: UserInfo; token?: string }
+  | { type: "auth"; token: string }
   | { type: "join"; doc: string; rev?: number; readOnly?: boolean }
   | { type: "op"; doc: string; rev: number; seq: number; op: OpComponent[] }
   | { type: "presence"; doc: string; rev: number; anchor: number; head: number }
@@ -48,6 +54,8 @@ export interface JoinedFrame {
   /** Catch-up form: the ops after `since`, one per revision. */
   since?: number;
   ops?: CommittedOp[];
+  /** Links mode: what the session's credential allows (absent in Open mode). */
+  access?: Access;
 }
 
 export interface AckFrame {
@@ -76,7 +84,7 @@ export interface PresenceFrame {
 
 export type ErrorCode =
   | "bad_json" | "unknown_type" | "bad_request" | "bad_op" | "stale_rev" | "not_joined"
-  | "too_large" | "rate_limited" | "forbidden" | "internal";
+  | "too_large" | "rate_limited" | "forbidden" | "unauthorized" | "internal";
 
 export interface ErrorFrame {
   type: "error";
@@ -96,6 +104,7 @@ export type ServerFrame =
   | PresenceFrame
   | ErrorFrame
   | { type: "left"; doc: string }
+  | { type: "authed" }
   | { type: "pong"; t?: number | string };
 
 /** Document ids the server accepts: 1–128 of [A-Za-z0-9._-]. */

@@ -10,7 +10,9 @@ import { DocStore } from "../client/persistence";
 import { isValidDocId } from "../client/protocol";
 import type { RemoteCursor } from "../client/presence";
 import { collab } from "../editor/collab";
+import { linkToken, shareUrl } from "./link";
 import { loadMe, rememberDoc, saveMe } from "./prefs";
+import { setupShareDialog } from "./share";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -31,6 +33,10 @@ function safeStorage(get: () => Storage): Storage | null {
   }
 }
 
+// Links mode: the share link's token, from #k=… (then out of the address bar) or from an earlier load of this tab.
+const token = linkToken(doc, location.hash, safeStorage(() => sessionStorage),
+  () => window.history.replaceState(window.history.state, "", location.pathname + location.search));
+
 const store = new DocStore(safeStorage(() => localStorage));
 const { clientId } = tabClientId(safeStorage(() => sessionStorage), () => store.findOrphan(doc));
 store.heartbeat(clientId);
@@ -44,6 +50,7 @@ const connection = new CollabConnection({
   sseUrl: `${location.origin}/sse`,
   clientId,
   user: me,
+  ...(token ? { token } : {}),
   transportStore: safeStorage(() => sessionStorage),
 });
 const session = new DocSession({ doc, connection, store });
@@ -68,8 +75,23 @@ const view = new EditorView({
     ],
   }),
 });
+// Editable once the session holds the text, unless the link is view-only or no longer valid. A view-only editor
+// keeps its caret (readOnly, still contenteditable) so the person's cursor is still shown to the others.
+let editableState = "";
+function updateEditable(info: DocStatusInfo): void {
+  const denied = info.status === "revoked" || info.status === "unauthorized";
+  // With a link, nothing is typed before the server has said what the link allows.
+  const unknown = token !== null && info.access === null;
+  const next = !session.ready || denied || unknown ? "none" : info.access === "view" ? "view" : "edit";
+  if (next === editableState) return;
+  editableState = next;
+  view.dispatch({
+    effects: editable.reconfigure(next === "edit" ? [] : next === "view" ? EditorState.readOnly.of(true)
+      : [EditorState.readOnly.of(true), EditorView.editable.of(false)]),
+  });
+}
 session.onReady(() => {
-  view.dispatch({ effects: editable.reconfigure([]) });
+  updateEditable(session.statusInfo());
   view.focus();
 });
 connection.start();
@@ -80,7 +102,11 @@ const STATUS_TEXT: Record<DocStatusInfo["status"], string> = {
   connected: "Connected",
   reconnecting: "Reconnecting…",
   offline: "Offline",
+  revoked: "Link revoked",
+  unauthorized: "No access",
 };
+const REVOKED = "Your link to this document was revoked by its owner. Ask for a new link.";
+const INVALID = "This link is not valid for this document.";
 function renderStatus(info: DocStatusInfo): void {
   const el = $("status");
   el.dataset.status = info.status;
@@ -92,8 +118,37 @@ function renderStatus(info: DocStatusInfo): void {
   $("transport").textContent = info.transport;
   el.dataset.transport = connection.transportKind;
   el.title = `${text} · revision ${info.rev} · transport ${info.transport}`;
+  renderAccess(info);
+  updateEditable(info);
+}
+
+// ---- access: view-only badge, the owner's Share, and links that stopped working ----
+let openShare: (() => void) | null = null;
+function renderAccess(info: DocStatusInfo): void {
+  $("access-badge").hidden = info.access !== "view";
+  const owner = info.access === "owner" && token !== null;
+  $("share").hidden = !owner;
+  // An owner shares through the dialog: copying the address would hand out the owner link.
+  $("copy-link").hidden = owner || info.status === "revoked" || info.status === "unauthorized";
+  if (owner && !openShare) openShare = setupShareDialog(doc, token);
+  const notice = $("notice");
+  let message: string | null = null;
+  let kind = "error";
+  if (info.status === "revoked") message = REVOKED;
+  else if (info.status === "unauthorized") message = /revoked/i.test(info.message ?? "") ? REVOKED : INVALID;
+  else if (session.refused) {
+    message = `Your edit was not saved: ${session.refused.message}.`;
+    kind = "warn";
+  }
+  if (info.status === "unauthorized") connection.stop(); // nothing to reconnect for
+  notice.hidden = message === null;
+  notice.textContent = message ?? "";
+  notice.dataset.kind = kind;
+  if (info.status === "revoked" || info.status === "unauthorized") notice.dataset.reason = info.status;
+  else delete notice.dataset.reason;
 }
 session.onStatus(renderStatus);
+$("share").addEventListener("click", () => openShare?.());
 
 // ---- who else is here ----
 function renderPeople(cursors: RemoteCursor[]): void {
@@ -131,7 +186,8 @@ renderPeople([]);
 // ---- copy link ----
 $("copy-link").addEventListener("click", async () => {
   const button = $("copy-link");
-  const url = `${location.origin}/d/${encodeURIComponent(doc)}`;
+  // With a link token, hand out the same link (the same rights: edit or view); in Open mode the plain address.
+  const url = token ? shareUrl(location.origin, doc, token) : `${location.origin}/d/${encodeURIComponent(doc)}`;
   try {
     await navigator.clipboard.writeText(url);
     button.textContent = "Copied!";

@@ -1,29 +1,79 @@
-/** The landing page: create a document, open one by name, or go back to a recent one. */
+/** The landing page: create a document (POST /api/docs), open a share link or a name, or go back to a recent one. */
 import "../styles.css";
-import { randomDocName } from "../client/ids";
 import { isValidDocId } from "../client/protocol";
+import { shareUrl, tokenFromHash } from "./link";
 import { forgetDoc, loadRecent, timeAgo } from "./prefs";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
-function open(doc: string): void {
-  location.assign(`/d/${encodeURIComponent(doc)}`);
+function showError(id: string, message: string | null): void {
+  const el = $(id);
+  el.textContent = message ?? "";
+  el.hidden = message === null;
 }
 
-$("new-doc").addEventListener("click", () => open(randomDocName()));
+/**
+ * Creates a document (named, or with a name the server generates) and opens it: in Links mode through its owner
+ * link (`/d/{doc}#k=<owner token>`), in Open mode at `/d/{doc}` (where an existing name simply opens).
+ * Returns the error to show, if any.
+ */
+async function create(name?: string): Promise<string | null> {
+  let res: Response;
+  try {
+    res = await fetch("/api/docs", {
+      method: "POST",
+      ...(name === undefined ? {} : { headers: { "Content-Type": "application/json" }, body: JSON.stringify({ doc: name }) }),
+    });
+  } catch {
+    return "Could not reach the server. Check your connection and try again.";
+  }
+  if (res.status === 201) {
+    const created = (await res.json()) as { doc: string; owner?: string };
+    location.assign(created.owner ? shareUrl("", created.doc, created.owner) : `/d/${encodeURIComponent(created.doc)}`);
+    return null;
+  }
+  if (res.status === 409) return `“${name}” exists already. Open it through a share link from its owner, or pick another name.`;
+  if (res.status === 401) return "On this server only its operators can create documents.";
+  let detail = `the server answered ${res.status}`;
+  try {
+    const problem = (await res.json()) as { detail?: string };
+    if (problem.detail) detail = problem.detail;
+  } catch {
+    // not a problem document
+  }
+  return `Could not create the document: ${detail}.`;
+}
+
+let creating = false;
+async function guarded(errorId: string, action: () => Promise<string | null>): Promise<void> {
+  if (creating) return;
+  creating = true;
+  showError(errorId, null);
+  try {
+    showError(errorId, await action());
+  } finally {
+    creating = false;
+  }
+}
+
+$("new-doc").addEventListener("click", () => void guarded("new-error", () => create()));
 
 $("open-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const raw = $<HTMLInputElement>("open-name").value.trim();
-  // Accept a pasted link as well as a bare name.
+  // Accept a pasted share link as well as a bare name.
   const doc = raw.replace(/^.*\/d\//, "").replace(/[/?#].*$/, "");
-  const error = $("open-error");
   if (!isValidDocId(doc)) {
-    error.textContent = "A document name is 1–128 letters, digits, dots, dashes or underscores.";
-    error.hidden = false;
+    showError("open-error", "A document name is 1–128 letters, digits, dots, dashes or underscores.");
     return;
   }
-  open(doc);
+  const hash = raw.includes("#") ? raw.slice(raw.indexOf("#")) : "";
+  const token = tokenFromHash(hash);
+  if (token) {
+    location.assign(shareUrl("", doc, token));
+    return;
+  }
+  void guarded("open-error", () => create(doc));
 });
 
 function renderRecent(): void {

@@ -30,6 +30,9 @@ export class CollabProcess {
   port = 0;
   private siloPort = 0;
 
+  /** `extraArgs`: more command-line settings, e.g. `--Collab:Access:Mode Links …`. */
+  constructor(private readonly extraArgs: string[] = []) {}
+
   get baseUrl(): string {
     return `http://127.0.0.1:${this.port}`;
   }
@@ -47,6 +50,7 @@ export class CollabProcess {
       "--Collab:Cluster:SiloPort", String(this.siloPort),
       "--Collab:FrontEnd:HeartbeatMs", "2000",
       "--Logging:LogLevel:Default", "Warning",
+      ...this.extraArgs,
     ], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
     child.stdout?.on("data", (d: Buffer) => (this.output += d.toString()));
@@ -80,8 +84,9 @@ export class CollabProcess {
     rmSync(this.dataPath, { recursive: true, force: true });
   }
 
-  async doc(doc: string): Promise<{ doc: string; rev: number; text: string }> {
-    const res = await fetch(`${this.baseUrl}/api/docs/${doc}`);
+  /** `GET /api/docs/{doc}`; in Links mode with a link's `token`. */
+  async doc(doc: string, token?: string): Promise<{ doc: string; rev: number; text: string }> {
+    const res = await fetch(`${this.baseUrl}/api/docs/${doc}`, token ? { headers: { Authorization: `Bearer ${token}` } } : {});
     if (!res.ok) throw new Error(`GET /api/docs/${doc}: ${res.status}`);
     return (await res.json()) as { doc: string; rev: number; text: string };
   }

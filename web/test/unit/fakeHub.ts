@@ -14,6 +14,8 @@ interface Session {
   joined: boolean;
   send(frame: object): void;
   alive: boolean;
+  /** The server ends the session with a close code (WebSocket close frame, or the SSE `close` event). */
+  close?(code: number, reason: string): void;
 }
 
 export interface Request {
@@ -46,6 +48,15 @@ export class FakeHub {
   private nextToken = 1;
   /** Numbers the WebSocket sessions (deterministic ids, no Math.random). */
   nextWsId = 1;
+  /** Links mode: `joined.access` for every join (undefined: Open mode, no field). */
+  access: "owner" | "edit" | "view" | undefined = undefined;
+  /** Links mode: joins are refused with `unauthorized` and this message. */
+  denyJoins: string | null = null;
+
+  /** Closes every live session as the server does when their link is rotated (4403). */
+  closeSessions(code: number, reason: string): void {
+    for (const session of [...this.sessions]) session.close?.(code, reason);
+  }
 
   releasePosts(): void {
     const held = this.held;
@@ -92,13 +103,16 @@ export class FakeHub {
         break;
       case "ping": reply(f.t === undefined ? { type: "pong" } : { type: "pong", t: f.t }); break;
       case "join": {
+        if (this.denyJoins !== null) { reply({ type: "error", code: "unauthorized", message: this.denyJoins, doc: "d" }); break; }
         session.joined = true;
+        const access = this.access === undefined ? {} : { access: this.access };
         const rev = f.rev as number | undefined;
-        if (rev === undefined || rev > this.doc.rev) reply({ type: "joined", doc: "d", rev: this.doc.rev, text: this.doc.text });
-        else reply({ type: "joined", doc: "d", rev: this.doc.rev, since: rev, ops: this.doc.log.slice(rev).map((c) => ({ rev: c.rev, op: c.op.toJSON(), author: authorTag(c.clientId), seq: c.seq })) });
+        if (rev === undefined || rev > this.doc.rev) reply({ type: "joined", doc: "d", rev: this.doc.rev, text: this.doc.text, ...access });
+        else reply({ type: "joined", doc: "d", rev: this.doc.rev, since: rev, ops: this.doc.log.slice(rev).map((c) => ({ rev: c.rev, op: c.op.toJSON(), author: authorTag(c.clientId), seq: c.seq })), ...access });
         break;
       }
       case "op": {
+        if (this.access === "view") { reply({ type: "error", code: "forbidden", message: "your link to 'd' is view-only; ask its owner for an edit link", doc: "d", seq: f.seq }); break; }
         const result = this.doc.submit(session.clientId, f.seq as number, f.rev as number, TextOperation.fromJSON(f.op));
         if ("duplicate" in result) { reply({ type: "ack", doc: "d", seq: f.seq, rev: result.duplicate }); break; }
         for (const s of this.sessions) {
@@ -130,6 +144,12 @@ export class FakeHub {
           session = {
             id: `sse-${token}`, clientId: "", joined: false, alive: true,
             send: (frame) => { if (session.alive) controller.enqueue(encoder.encode(`data: ${JSON.stringify(frame)}\n\n`)); },
+            close: (code, reason) => {
+              if (!this.streams.delete(token)) return;
+              controller.enqueue(encoder.encode(`data: ${JSON.stringify({ type: "close", code, reason })}\n\n`));
+              controller.close();
+              this.end(session);
+            },
           };
           this.streams.set(token, { session, controller });
           this.sessions.add(session);
@@ -187,6 +207,12 @@ export class FakeHub {
           const session: Session = {
             id: `ws-${hub.nextWsId++}`, clientId: "", joined: false, alive: true,
             send: (frame) => setTimeout(() => { if (this.readyState === 1) this.onmessage?.({ data: JSON.stringify(frame) }); }, 0),
+            close: (code, reason) => {
+              if (this.readyState === 3) return;
+              this.readyState = 3;
+              hub["end"](session);
+              setTimeout(() => this.onclose?.({ code, reason }), 0);
+            },
           };
           this.session = session;
           hub.sessions.add(session);
