@@ -33,12 +33,13 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>Silo-to-silo port of each silo (its identity in <c>/api/docs/{doc}/status</c>).</summary>
     public Dictionary<HostProcess, int> SiloPorts { get; } = [];
 
-    public static async Task<LocalCluster> StartAsync(ITestOutputHelper output, int silos = 2, int frontEnds = 2)
+    /// <param name="settings">More <c>--Collab:…</c> arguments for every process (access mode and keys, say).</param>
+    public static async Task<LocalCluster> StartAsync(ITestOutputHelper output, int silos = 2, int frontEnds = 2, IEnumerable<string>? settings = null)
     {
         var redis = await RedisServer.StartAsync();
         var postgres = new PostgresServer();
         await postgres.InitializeAsync();
-        var cluster = new LocalCluster(output, redis, postgres, "cluster-" + Guid.NewGuid().ToString("N")[..8]);
+        var cluster = new LocalCluster(output, redis, postgres, "cluster-" + Guid.NewGuid().ToString("N")[..8]) { settings = [.. settings ?? []] };
         try
         {
             for (var i = 1; i <= silos; i++) await cluster.StartSiloAsync($"silo{i}");
@@ -171,8 +172,11 @@ public sealed class LocalCluster : IAsyncDisposable
         }
     }
 
+    private string[] settings = [];
+
     private string[] CommonArgs() =>
     [
+        .. settings,
         "--Collab:Cluster:Clustering", "Redis",
         "--Collab:Cluster:RedisConnectionString", redis.ConnectionString,
         "--Collab:Cluster:ClusterId", ClusterId,
