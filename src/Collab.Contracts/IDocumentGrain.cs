@@ -33,6 +33,12 @@ public interface IDocumentGrain : IGrainWithStringKey
     /// <summary>Where and how the document is served: for operators and failover tests.</summary>
     Task<DocumentStatus> GetStatus();
 
+    /// <summary>
+    /// Claims the session's client key in this document before it joins; false when another live session of a different
+    /// instance holds it (two sessions sharing one key would have their ops taken for each other's resends).
+    /// </summary>
+    Task<bool> ClaimClient(ClientClaim claim);
+
     /// <summary>The document's share-link generations; null when it was not created with access control.</summary>
     Task<DocumentAccess?> GetAccess();
 

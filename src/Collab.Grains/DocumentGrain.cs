@@ -20,6 +20,7 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
     private readonly DocumentGrainOptions options;
     private readonly ILogger<DocumentGrain> logger;
     private readonly HostSubscriptions subscriptions = new();
+    private readonly ClientHolders holders = new();
     private readonly Dictionary<long, TaskCompletionSource<SubmitResult>> waiting = [];
 
     private DocumentCore core = null!;
@@ -110,6 +111,7 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
 
     public Task Unsubscribe(string hostId)
     {
+        holders.ReleaseHost(hostId);
         foreach (var sessionId in subscriptions.Remove(hostId)) NotifyPresence(null, sessionId);
         return Task.CompletedTask;
     }
@@ -120,6 +122,8 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
         NotifyPresence(presence, null);
         return Task.CompletedTask;
     }
+
+    public Task<bool> ClaimClient(ClientClaim claim) => Task.FromResult(holders.Claim(claim));
 
     public Task<DocumentAccess?> GetAccess() => Task.FromResult(access);
 
@@ -175,6 +179,7 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
 
     public Task RemovePresence(string sessionId)
     {
+        holders.Release(sessionId);
         if (subscriptions.RemovePresence(sessionId)) NotifyPresence(null, sessionId);
         return Task.CompletedTask;
     }
@@ -273,6 +278,7 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
     private Task ExpireSubscriptionsAsync(CancellationToken cancellationToken)
     {
         foreach (var sessionId in subscriptions.Expire(DateTime.UtcNow)) NotifyPresence(null, sessionId);
+        holders.Retain(subscriptions.IsSubscribed);
         return Task.CompletedTask;
     }
 

@@ -44,6 +44,8 @@ internal sealed class HostSubscriptions
 
     public int PresenceCount => presences.Count;
 
+    public bool IsSubscribed(string hostId) => hosts.ContainsKey(hostId);
+
     public PresenceState[] Presences() => [.. presences.Values.Select(p => p.State)];
 
     private readonly record struct Subscription(IDocumentObserver Observer, DateTime ExpiresAt);

@@ -84,7 +84,7 @@ public sealed class SseClient : IAsyncDisposable
             var transport = await client.ExpectAsync("transport");
             client.PostUrl = transport.GetProperty("postUrl").GetString()!;
             client.HeartbeatMs = transport.GetProperty("heartbeatMs").GetInt32();
-            await client.SendAsync(new { type = "hello", clientId, user = new { name = name ?? clientId, color = "#654321" } });
+            await client.SendAsync(new { type = "hello", clientId, instance = "i-" + clientId, user = new { name = name ?? clientId, color = "#654321" } });
             var welcome = await client.ExpectAsync("welcome");
             client.SessionId = welcome.GetProperty("sessionId").GetString();
             client.Author = welcome.GetProperty("author").GetString();

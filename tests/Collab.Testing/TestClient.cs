@@ -51,7 +51,8 @@ public sealed class TestClient : IAsyncDisposable
     public static async Task<TestClient> ConnectAsync(Uri uri, string clientId, string? name = null, bool recordRaw = false)
     {
         var client = await OpenAsync(uri, clientId, recordRaw: recordRaw);
-        await client.SendAsync(new { type = "hello", clientId, user = new { name = name ?? clientId, color = "#123456" } });
+        // The instance stands for "the same program": a test reconnecting with a clientId takes over its own old session.
+        await client.SendAsync(new { type = "hello", clientId, instance = "i-" + clientId, user = new { name = name ?? clientId, color = "#123456" } });
         client.Welcomed(await client.ExpectAsync("welcome"));
         return client;
     }

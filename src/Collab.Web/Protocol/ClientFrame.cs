@@ -7,6 +7,8 @@ internal sealed class ClientFrame
 {
     public string? Type { get; set; }
     public string? ClientId { get; set; }
+    /// <summary><c>hello</c>: the page (or program run) behind the session; the same across its reconnects.</summary>
+    public string? Instance { get; set; }
     /// <summary><c>hello</c> and <c>auth</c>: a credential (a share link's secret part).</summary>
     public string? Token { get; set; }
     public string? UserName { get; set; }

@@ -13,6 +13,7 @@ public static class ErrorCodes
     public const string RateLimited = "rate_limited";
     public const string Forbidden = "forbidden";
     public const string Unauthorized = "unauthorized";
+    public const string ClientIdInUse = "client_id_in_use";
     public const string Internal = "internal";
 }
 

@@ -40,6 +40,7 @@ internal static class FrameReader
         if (reader.ValueTextEquals("type"u8)) return ReadString(ref reader, "type", v => frame.Type = v);
         if (reader.ValueTextEquals("doc"u8)) return ReadString(ref reader, "doc", v => frame.Doc = v);
         if (reader.ValueTextEquals("clientId"u8)) return ReadString(ref reader, "clientId", v => frame.ClientId = v);
+        if (reader.ValueTextEquals("instance"u8)) return ReadString(ref reader, "instance", v => frame.Instance = v);
         if (reader.ValueTextEquals("token"u8)) return ReadString(ref reader, "token", v => frame.Token = v);
         if (reader.ValueTextEquals("rev"u8)) return ReadInteger(ref reader, "rev", v => frame.Rev = v);
         if (reader.ValueTextEquals("seq"u8)) return ReadInteger(ref reader, "seq", v => frame.Seq = v);

@@ -39,6 +39,9 @@ internal sealed partial class Session
 
     public UserInfo? User { get; set; }
 
+    /// <summary>Set by <c>hello</c> when the client sends one: the page behind the session (see <see cref="Collab.Contracts.ClientClaim"/>).</summary>
+    public string? Instance { get; set; }
+
     /// <summary>Tokens mode: who the session's token says it is (replaced by a refresh with the same subject).</summary>
     public Access.TokenIdentity? Identity { get; set; }
 

@@ -97,6 +97,12 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
             }
             session.User = new UserInfo(frame.UserName, frame.UserColor);
         }
+        if (frame.Instance is not null && !Identifiers.IsValidClientId(frame.Instance))
+        {
+            Reply(Frames.Error(ErrorCodes.BadRequest, "'instance' must be 1-64 characters of A-Z a-z 0-9 _ -"));
+            return;
+        }
+        session.Instance = frame.Instance;
         if (access.Mode == AccessMode.Tokens && frame.Token is not null)
         {
             if (await VerifyAsync(frame.Token) is not { } identity) return;
@@ -234,7 +240,16 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
         try
         {
             await feed.Ready;
-            var join = await grains.GetGrain<IDocumentGrain>(doc).Join(frame.Rev);
+            var grain = grains.GetGrain<IDocumentGrain>(doc);
+            if (!await grain.ClaimClient(new ClientClaim(session.ClientKey!, session.Id, feeds.HostId, session.Instance)))
+            {
+                feeds.Release(feed);
+                Reply(Frames.Error(ErrorCodes.ClientIdInUse,
+                    $"another live session holds this clientId in '{doc}': a duplicated tab takes a new clientId; your own dropped connection is released within seconds, join again after retryAfterMs",
+                    doc, retryAfterMs: 1000));
+                return;
+            }
+            var join = await grain.Join(frame.Rev);
             if (!AccessPolicy.StillValid(grant, join.Access))
             {
                 // Rotated between the check and the join.
@@ -250,6 +265,15 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
             session.Documents.Remove(doc);
             await feed.DetachAsync(member);
             feeds.Release(feed);
+            // The claim, if it was made, must not outlive this failed join (best effort: the grain may be what failed).
+            try
+            {
+                await grains.GetGrain<IDocumentGrain>(doc).RemovePresence(session.Id);
+            }
+            catch (Exception release)
+            {
+                LogGrainFailed(logger, doc, release);
+            }
             LogGrainFailed(logger, doc, e);
             Reply(Frames.Error(ErrorCodes.Internal, "the document is unavailable right now; join again shortly", doc, retryAfterMs: RetryAfterMs));
         }

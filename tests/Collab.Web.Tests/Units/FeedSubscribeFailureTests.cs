@@ -57,6 +57,7 @@ public sealed class FeedSubscribeFailureTests
         public Task<DocumentStatus> GetStatus() => throw new NotSupportedException();
         public Task RemovePresence(string sessionId) => Task.CompletedTask;
         public Task<DocumentAccess?> GetAccess() => throw new NotSupportedException();
+        public Task<bool> ClaimClient(ClientClaim claim) => throw new NotSupportedException();
         public Task<DocumentAccess?> CreateAccess(bool claimExisting) => throw new NotSupportedException();
         public Task<DocumentAccess?> RotateAccess(LinkKind kind) => throw new NotSupportedException();
     }
