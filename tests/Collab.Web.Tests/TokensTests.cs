@@ -155,7 +155,7 @@ public sealed class TokensTests(TokensServer fixture, ITestOutputHelper output) 
         await lapsed.JoinAsync(doc);
 
         await refreshed.SendAsync(new { type = "auth", token = TestTokens.Mint("ada", [$"write:{doc}"], lifetime: TimeSpan.FromMinutes(5)) });
-        await refreshed.ExpectAsync("authed");
+        Assert.Equal(refreshed.Author, (await refreshed.ExpectAsync("authed")).GetProperty("author").GetString());
         await refreshed.SendAsync(new { type = "auth", token = TestTokens.Mint("mallory", [$"write:{doc}"]) });
         Assert.Equal("bad_request", (await refreshed.ExpectAsync("error")).GetProperty("code").GetString());
 
@@ -167,6 +167,19 @@ public sealed class TokensTests(TokensServer fixture, ITestOutputHelper output) 
         await refreshed.SendAsync(new { type = "op", doc, rev = 0, seq = 1, op = new object[] { "still here" } });
         await refreshed.WaitForAsync("ack");
         Assert.Null(refreshed.CloseStatus);
+    }
+
+    [Fact]
+    public async Task Signing_in_after_a_tokenless_hello_gives_the_session_its_user_qualified_tag_and_its_own_acks()
+    {
+        var doc = Doc();
+        await using var client = await ConnectAsync(null);
+        await client.SendAsync(new { type = "auth", token = TestTokens.Mint("ada", [$"write:{doc}"]) });
+        var authed = await client.ExpectAsync("authed");
+        Assert.NotEqual(client.Author, authed.GetProperty("author").GetString());
+        await client.JoinAsync(doc);
+        await client.SendAsync(new { type = "op", doc, rev = 0, seq = 1, op = new object[] { "signed in" } });
+        Assert.Equal(1, (await client.ExpectAsync("ack")).GetProperty("rev").GetInt64());
     }
 
     [Fact]

@@ -14,7 +14,12 @@ internal static class Frames
 
     [ThreadStatic] private static ArrayBufferWriter<byte>? buffer;
 
-    public static byte[] Authed() => Build(w => w.WriteString("type"u8, "authed"u8));
+    /// <summary><c>authed</c>; in Tokens mode with the session's author tag, which signing in may have changed.</summary>
+    public static byte[] Authed(string? author = null) => Build(w =>
+    {
+        w.WriteString("type"u8, "authed"u8);
+        if (author is not null) w.WriteString("author"u8, author);
+    });
 
     public static byte[] Welcome(string sessionId, string author, int heartbeatMs, int maxMessageBytes) => Build(w =>
     {

@@ -167,7 +167,8 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
             session.Close(CloseCodes.Revoked, $"your new token no longer grants '{member.DocumentId}' as before; reconnect");
             return;
         }
-        Reply(Frames.Authed());
+        // A session that said hello without a token gets a user-qualified key now: tell it its tag.
+        Reply(Frames.Authed(feeds.Tags.For(session.ClientKey!)));
     }
 
     /// <summary>Keeps a credential for the joins to come (a link is checked against the document it is used for).</summary>
