@@ -24,6 +24,8 @@ export interface ConnectionHandler {
   closed(): void;
   /** The page takes a new clientId (the old one is another live tab's); called before the reconnect under it. */
   rekeyed?(oldClientId: string, newClientId: string): void;
+  /** Another tab asked whether our clientId is live and got no answer in time (it may have restored our outbox). */
+  asked?(): void;
 }
 
 /** Whether another live tab of this browser holds a clientId (TabIdentity in the browser). */
@@ -142,6 +144,11 @@ export class CollabConnection {
   onClientId(listener: (clientId: string) => void): () => void {
     this.clientIdListeners.add(listener);
     return () => this.clientIdListeners.delete(listener);
+  }
+
+  /** Another tab asked for our clientId too late for our answer (TabIdentity's onAskedLate): see DocSession.rekeyed. */
+  clientIdAsked(): void {
+    for (const handler of [...this.handlers.values()]) handler.asked?.();
   }
 
   /**

@@ -93,6 +93,13 @@ export class DocSession implements OtClientHost {
   private sentSeq = 0;
   /** Consecutive `client_id_in_use` answers to our join (the retry backs off). */
   private refusals = 0;
+  /**
+   * The text (and unsent edit count) up to which our unsent work may be held by another page with this clientId:
+   * set when it is restored from storage, and when another tab asked for our clientId and our answer came too late
+   * while we were not joined (it kept the id and may have restored our outbox). Valid until the next join: without one no server op moves the text, so our own work
+   * since is exactly what changed it.
+   */
+  private handOver: { text: string; edits: number } | null = null;
   /** Unsent work handed to a new clientId waits in memory for the first full-text join under it (see rekeyed). */
   private handingOver = false;
 
@@ -106,8 +113,10 @@ export class DocSession implements OtClientHost {
       try {
         this.client = OtClient.restore(this, this.connection.author, saved);
         this.ready = true;
-        // A previous load of this tab may have sent it: it belongs to this clientId (see rekeyed).
+        // A previous load with this clientId may have sent it, and another page with it may send it: it belongs to
+        // the clientId, not to this page (see rekeyed).
         this.sentSeq = saved.outstanding?.seq ?? 0;
+        if (saved.outstanding) this.handOver = { text: this.client.localText(), edits: this.client.unackedEdits() };
       } catch {
         this.client = null;
       }
@@ -134,6 +143,9 @@ export class DocSession implements OtClientHost {
       },
       frame: (frame) => this.receive(frame),
       rekeyed: () => this.rekeyed(),
+      asked: () => {
+        if (!this.joined && this.client && !this.recovery) this.handOver = { text: this.client.localText(), edits: this.client.unackedEdits() };
+      },
       closed: () => {
         this.joined = false;
         this.presence.clear();
@@ -284,6 +296,7 @@ export class DocSession implements OtClientHost {
   private onJoined(frame: JoinedFrame): void {
     this.joined = true;
     this.refusals = 0;
+    this.handOver = null;
     this.access = frame.access ?? null;
     this.presence.clear();
     // Our tag comes from this connection's welcome (another front end renders other tags): own ops in joined.ops carry it.
@@ -469,6 +482,13 @@ export class DocSession implements OtClientHost {
    *   exactly-once keeps to one commit. Our text keeps showing it until the server's text says otherwise.
    * - Work that never went out under the old id (typed while not joined, e.g. since the refusal) is ours alone: it is
    *   merged onto the server's text and sent under the new id, with seqs starting at 1.
+   * - Work restored from storage at load is the old id's too, sent or not (the tab holding the id restored the same
+   *   outbox, or wrote it): a page that was never joined since its restore (the usual case: a copy that was not told
+   *   apart at load, then refused) hands all of it over and keeps only what it typed since.
+   * - Likewise for an original that was frozen when the copy started: the copy's question reaches it late, and all it
+   *   had persisted by then (sent or not) may be in the copy's outbox; only what it typed after the question is its
+   *   own. Without such a mark (the question never arrived), work never sent by this page is resent under the new
+   *   id: a duplicate is visible and can be fixed by hand, a lost edit cannot.
    *
    * With clone detection at load (tabIdentity.ts), the page that gets here is the one that held the id first and
    * was unreachable (frozen, or its channel message lost) when the copy started; a copy detected at load already
@@ -490,7 +510,14 @@ export class DocSession implements OtClientHost {
       work = sent ? local : local ? outstanding.op.compose(local) : outstanding.op;
       edits = sent ? localEdits : outstanding.edits + localEdits;
     };
-    if (this.recovery) {
+    if (this.handOver && this.client && !this.recovery) {
+      rev = this.client.rev;
+      base = this.handOver.text;
+      const now = this.client.localText();
+      work = now === base ? null : diffOp(base, now);
+      edits = work ? Math.max(1, this.client.unackedEdits() - this.handOver.edits) : 0;
+      this.handOver = null;
+    } else if (this.recovery) {
       const r = this.recovery;
       rev = r.oldRev;
       split(r.oldText, r.outstanding, r.rejoining || r.outstanding.seq <= this.sentSeq, r.local, r.localEdits);

@@ -16,7 +16,8 @@ export interface TabChannel {
 /** The channel every Collab tab of an origin listens on. */
 export const TAB_CHANNEL = "collab-tabs";
 
-interface Question { type: "collab-who-has"; clientId: string; nonce: string }
+/** `until`: when the asker stops waiting (Date.now() of the same machine), so a late receiver knows it was too late. */
+interface Question { type: "collab-who-has"; clientId: string; nonce: string; until: number }
 interface Answer { type: "collab-i-have"; clientId: string; nonce: string }
 
 export interface TabIdentityOptions {
@@ -24,6 +25,11 @@ export interface TabIdentityOptions {
   waitMs?: number;
   /** The question's nonce (default 16 random characters). */
   nonce?: () => string;
+  /**
+   * Another tab asked for this tab's clientId and our answer comes too late (this tab was frozen, or busy): that tab
+   * keeps the clientId, and may have restored our persisted outbox.
+   */
+  onAskedLate?: (clientId: string) => void;
 }
 
 const randomNonce = (): string => {
@@ -43,11 +49,14 @@ export class TabIdentity {
   private readonly asking = new Map<string, { clientId: string; claimed: () => void }>();
   private readonly waitMs: number;
   private readonly nonce: () => string;
+  /** See TabIdentityOptions.onAskedLate; may be set after construction. */
+  onAskedLate: ((clientId: string) => void) | null;
 
   constructor(private readonly channel: TabChannel | null, clientId: string, options: TabIdentityOptions = {}) {
     this.clientId = clientId;
     this.waitMs = options.waitMs ?? 200;
     this.nonce = options.nonce ?? randomNonce;
+    this.onAskedLate = options.onAskedLate ?? null;
     if (channel) channel.onmessage = (event) => this.receive(event.data);
   }
 
@@ -73,7 +82,7 @@ export class TabIdentity {
       const timer = setTimeout(() => finish(false), this.waitMs);
       this.asking.set(nonce, { clientId, claimed: () => finish(true) });
       try {
-        channel.postMessage({ type: "collab-who-has", clientId, nonce } satisfies Question);
+        channel.postMessage({ type: "collab-who-has", clientId, nonce, until: Date.now() + this.waitMs } satisfies Question);
       } catch {
         finish(false);
       }
@@ -103,6 +112,7 @@ export class TabIdentity {
     }
     if (message.type !== "collab-who-has" || message.clientId !== this.clientId) return;
     if (this.asking.has(message.nonce)) return; // our own question (a channel never hears itself, but be sure)
+    if (typeof message.until === "number" && Date.now() >= message.until) this.onAskedLate?.(this.clientId);
     if (!this.settled) {
       // Both of us are starting with this id: the smaller nonce keeps it. The other side decides the same way.
       const mine = [...this.asking.entries()].find(([, q]) => q.clientId === this.clientId);

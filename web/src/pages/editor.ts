@@ -64,6 +64,7 @@ const connection = new CollabConnection({
   ...(token ? { token } : {}),
   transportStore: safeStorage(() => sessionStorage),
 });
+tabs.onAskedLate = () => connection.clientIdAsked();
 connection.onClientId((id) => {
   tabs.clientId = id;
   tabStorage?.setItem("collab.clientId", id);
