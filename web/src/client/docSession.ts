@@ -410,10 +410,11 @@ export class DocSession implements OtClientHost {
         this.presence.clear();
         this.pushCursors();
         this.emit();
-        const delay = Math.min(15000, (frame.retryAfterMs ?? 1000) * 2 ** Math.min(this.refusals++, 4));
+        // The wait counts from the refusal; asking the tabs (~200 ms) happens within it.
+        const due = Date.now() + Math.min(15000, (frame.retryAfterMs ?? 1000) * 2 ** Math.min(this.refusals++, 4));
         void this.connection.clientIdRefused().then((rekeyed) => {
           if (rekeyed) this.refusals = 0;
-          else this.later(delay, () => {
+          else this.later(Math.max(0, due - Date.now()), () => {
             if (!this.joined && !this.denied) this.rejoin();
           });
         });

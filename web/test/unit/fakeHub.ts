@@ -45,7 +45,7 @@ export class FakeHub {
   readonly requests: Request[] = [];
   readonly wsAttempts: WsBehaviour[] = [];
   /** Every client frame received, in order, with the transport it came by. */
-  readonly received: { via: "ws" | "sse"; frame: Record<string, unknown> }[] = [];
+  readonly received: { via: "ws" | "sse"; frame: Record<string, unknown>; at: number }[] = [];
   private readonly streams = new Map<string, { session: Session; controller: ReadableStreamDefaultController<Uint8Array> }>();
   private nextToken = 1;
   /** Numbers the WebSocket sessions (deterministic ids, no Math.random). */
@@ -104,7 +104,7 @@ export class FakeHub {
 
   private handle(session: Session, via: "ws" | "sse", raw: string): void {
     const f = JSON.parse(raw) as Record<string, unknown>;
-    this.received.push({ via, frame: f });
+    this.received.push({ via, frame: f, at: Date.now() });
     const reply = (m: object) => session.send(m);
     switch (f.type) {
       case "hello":
