@@ -7,6 +7,7 @@
  * choice is made by TransportPolicy (transportPolicy.ts) and is invisible to the documents.
  */
 import { CLOSE_HEARTBEAT_TIMEOUT, CLOSE_QUEUE_OVERFLOW, CLOSE_REVOKED, CLOSE_SERVER_SHUTDOWN, type ClientFrame, type ServerFrame, type UserInfo, type WelcomeFrame } from "./protocol";
+import { newTabClientId, randomId } from "./ids";
 import { SSE_SESSION_GONE, SseTransport, TRANSPORT_LABEL, WebSocketTransport, type Transport, type TransportClose, type TransportKind } from "./transport";
 import { TransportPolicy } from "./transportPolicy";
 
@@ -21,6 +22,15 @@ export interface ConnectionHandler {
   frame(frame: ServerFrame): void;
   /** The socket is gone; a new one will be tried. */
   closed(): void;
+  /** The page takes a new clientId (the old one is another live tab's); called before the reconnect under it. */
+  rekeyed?(oldClientId: string, newClientId: string): void;
+  /** Another tab asked whether our clientId is live and got no answer in time (it may have restored our outbox). */
+  asked?(): void;
+}
+
+/** Whether another live tab of this browser holds a clientId (TabIdentity in the browser). */
+export interface ClientIdGuard {
+  claimedElsewhere(clientId: string): Promise<boolean>;
 }
 
 export interface BackoffOptions {
@@ -34,6 +44,16 @@ export interface ConnectionOptions {
   /** The SSE stream URL (http[s]://host/sse) of the fallback transport; without it, WebSocket only. */
   sseUrl?: string;
   clientId: string;
+  /**
+   * This page load's id, sent in every `hello` (default: random, per connection object). Memory only: a reload or a
+   * duplicated tab is another page, so the server can tell a reconnect of this page (which may take over its own stale
+   * session) from another page with the same clientId (refused with `client_id_in_use`).
+   */
+  instance?: string;
+  /** Asked on `client_id_in_use`: whether a live tab claims our clientId (then we take a new one). */
+  guard?: ClientIdGuard;
+  /** A fresh clientId (default ids.ts's newTabClientId). */
+  newClientId?: () => string;
   user?: UserInfo;
   /** A share link's token (Links mode), sent in every `hello`. */
   token?: string;
@@ -84,9 +104,14 @@ export class CollabConnection {
   private forcedOffline = false;
   private stopped = false;
   private readonly backoff: BackoffOptions;
+  private readonly clientIdListeners = new Set<(clientId: string) => void>();
+  private refusalCheck: Promise<boolean> | null = null;
+  /** This page load's id (see ConnectionOptions.instance). */
+  readonly instance: string;
 
   constructor(private readonly options: ConnectionOptions) {
     this.backoff = options.backoff ?? { baseMs: 300, maxMs: 8000 };
+    this.instance = options.instance ?? randomId(16);
     this.policy = new TransportPolicy({
       store: options.transportStore ?? null,
       fallback: options.sseUrl !== undefined,
@@ -113,6 +138,45 @@ export class CollabConnection {
   /** This session's public tag (from `welcome`; null until welcomed). It may change with every connection. */
   get author(): string | null {
     return this.welcome?.author ?? null;
+  }
+
+  /** Called with the new clientId when the page takes one (to keep it in sessionStorage). */
+  onClientId(listener: (clientId: string) => void): () => void {
+    this.clientIdListeners.add(listener);
+    return () => this.clientIdListeners.delete(listener);
+  }
+
+  /** Another tab asked for our clientId too late for our answer (TabIdentity's onAskedLate): see DocSession.rekeyed. */
+  clientIdAsked(): void {
+    for (const handler of [...this.handlers.values()]) handler.asked?.();
+  }
+
+  /**
+   * A join was answered `client_id_in_use`. Asks the guard (once for all documents refused together) whether a live
+   * tab claims our clientId: if so, takes a new one, tells the documents (rekeyed) and reconnects under it, and
+   * resolves true; otherwise the session in the way is our own stale one and the caller retries the join (false).
+   */
+  clientIdRefused(): Promise<boolean> {
+    this.refusalCheck ??= (async () => {
+      const old = this.options.clientId;
+      let claimed = false;
+      try {
+        claimed = (await this.options.guard?.claimedElsewhere(old)) ?? false;
+      } catch {
+        claimed = false;
+      }
+      if (!claimed || this.stopped || this.options.clientId !== old) return false;
+      const next = (this.options.newClientId ?? newTabClientId)();
+      for (const handler of [...this.handlers.values()]) handler.rekeyed?.(old, next);
+      this.options.clientId = next;
+      for (const listener of [...this.clientIdListeners]) listener(next);
+      // hello is once per socket: the new clientId needs a new one. The documents join again when it is welcomed.
+      if (this.current) this.drop("new clientId");
+      return true;
+    })().finally(() => {
+      this.refusalCheck = null;
+    });
+    return this.refusalCheck;
   }
 
   start(): void {
@@ -187,7 +251,7 @@ export class CollabConnection {
         if (this.current !== transport) return;
         this.opened = true;
         this.lastReceivedAt = Date.now();
-        const hello: ClientFrame = { type: "hello", clientId: this.options.clientId };
+        const hello: ClientFrame = { type: "hello", clientId: this.options.clientId, instance: this.instance };
         if (this.options.user) hello.user = this.options.user;
         if (this.options.token) hello.token = this.options.token;
         this.send(hello);

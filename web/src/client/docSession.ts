@@ -89,6 +89,19 @@ export class DocSession implements OtClientHost {
   private readonly listeners = new Set<(info: DocStatusInfo) => void>();
   private readonly readyListeners = new Set<(text: string) => void>();
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The highest seq that went out under the current clientId (a restored outstanding op counts as sent). */
+  private sentSeq = 0;
+  /** Consecutive `client_id_in_use` answers to our join (the retry backs off). */
+  private refusals = 0;
+  /**
+   * The text (and unsent edit count) up to which our unsent work may be held by another page with this clientId:
+   * set when it is restored from storage, and when another tab asked for our clientId and our answer came too late
+   * while we were not joined (it kept the id and may have restored our outbox). Valid until the next join: without one no server op moves the text, so our own work
+   * since is exactly what changed it.
+   */
+  private handOver: { text: string; edits: number } | null = null;
+  /** Unsent work handed to a new clientId waits in memory for the first full-text join under it (see rekeyed). */
+  private handingOver = false;
 
   constructor(options: DocSessionOptions) {
     this.doc = options.doc;
@@ -100,6 +113,10 @@ export class DocSession implements OtClientHost {
       try {
         this.client = OtClient.restore(this, this.connection.author, saved);
         this.ready = true;
+        // A previous load with this clientId may have sent it, and another page with it may send it: it belongs to
+        // the clientId, not to this page (see rekeyed).
+        this.sentSeq = saved.outstanding?.seq ?? 0;
+        if (saved.outstanding) this.handOver = { text: this.client.localText(), edits: this.client.unackedEdits() };
       } catch {
         this.client = null;
       }
@@ -125,6 +142,10 @@ export class DocSession implements OtClientHost {
         if (!this.denied) this.join();
       },
       frame: (frame) => this.receive(frame),
+      rekeyed: () => this.rekeyed(),
+      asked: () => {
+        if (!this.joined && this.client && !this.recovery) this.handOver = { text: this.client.localText(), edits: this.client.unackedEdits() };
+      },
       closed: () => {
         this.joined = false;
         this.presence.clear();
@@ -213,7 +234,11 @@ export class DocSession implements OtClientHost {
       return;
     }
     if (!this.joined) return; // resent on resume
-    this.connection.send({ type: "op", doc: this.doc, rev, seq, op: op.toJSON() });
+    this.sendOp(rev, seq, op);
+  }
+
+  private sendOp(rev: number, seq: number, op: TextOperation): void {
+    if (this.connection.send({ type: "op", doc: this.doc, rev, seq, op: op.toJSON() })) this.sentSeq = Math.max(this.sentSeq, seq);
   }
 
   applyRemote(op: TextOperation): void {
@@ -270,6 +295,8 @@ export class DocSession implements OtClientHost {
 
   private onJoined(frame: JoinedFrame): void {
     this.joined = true;
+    this.refusals = 0;
+    this.handOver = null;
     this.access = frame.access ?? null;
     this.presence.clear();
     // Our tag comes from this connection's welcome (another front end renders other tags): own ops in joined.ops carry it.
@@ -374,6 +401,25 @@ export class DocSession implements OtClientHost {
       case "not_joined":
         if (!this.denied) this.rejoin();
         break;
+      case "client_id_in_use": {
+        // Another page's live session holds our clientId for this document. Either a live tab of this browser
+        // claims it (a duplicate that was not told apart at load): the connection takes a new clientId and
+        // reconnects, and rekeyed() has prepared the next join. Or nobody does: it is our own session from a dropped
+        // connection that the server has not noticed yet; join again later, backing off up to 16× retryAfterMs.
+        this.joined = false;
+        this.presence.clear();
+        this.pushCursors();
+        this.emit();
+        // The wait counts from the refusal; asking the tabs (~200 ms) happens within it.
+        const due = Date.now() + Math.min(15000, (frame.retryAfterMs ?? 1000) * 2 ** Math.min(this.refusals++, 4));
+        void this.connection.clientIdRefused().then((rekeyed) => {
+          if (rekeyed) this.refusals = 0;
+          else this.later(Math.max(0, due - Date.now()), () => {
+            if (!this.joined && !this.denied) this.rejoin();
+          });
+        });
+        break;
+      }
       case "unauthorized":
         // No valid credential (or the link was revoked): joining again with the same one would be refused again.
         this.denied = frame;
@@ -422,8 +468,88 @@ export class DocSession implements OtClientHost {
     if (!this.joined || this.access === "view") return;
     if (this.recovery) {
       const r = this.recovery;
-      this.connection.send({ type: "op", doc: this.doc, rev: r.oldRev, seq: r.outstanding.seq, op: r.outstanding.op.toJSON() });
+      this.sendOp(r.oldRev, r.outstanding.seq, r.outstanding.op);
     } else this.client?.resend();
+  }
+
+  /**
+   * The page takes a new clientId because a live tab claims the old one. What happens to our unacknowledged work:
+   *
+   * - An op that went out under the old id (or was restored from storage, which a previous load may have sent) is
+   *   bound to it: the server dedupes by (clientId, seq), so its fate is decided under the old id, and we cannot learn
+   *   it under the new one (other frames name authors by per-clientId tags). Resending it under the new id could
+   *   apply it twice. It is handed over to the old id: the tab now holding it restored the same outbox from
+   *   localStorage (keyed by document and clientId) when it loaded with that id, and resends it with its seq, which
+   *   exactly-once keeps to one commit. Our text keeps showing it until the server's text says otherwise.
+   * - Work that never went out under the old id (typed while not joined, e.g. since the refusal) is ours alone: it is
+   *   merged onto the server's text and sent under the new id, with seqs starting at 1.
+   * - Work restored from storage at load is the old id's too, sent or not (the tab holding the id restored the same
+   *   outbox, or wrote it): a page that was never joined since its restore (the usual case: a copy that was not told
+   *   apart at load, then refused) hands all of it over and keeps only what it typed since.
+   * - Likewise for an original that was frozen when the copy started: the copy's question reaches it late, and all it
+   *   had persisted by then (sent or not) may be in the copy's outbox; only what it typed after the question is its
+   *   own. Without such a mark (the question never arrived), work never sent by this page is resent under the new
+   *   id: a duplicate is visible and can be fixed by hand, a lost edit cannot.
+   *
+   * With clone detection at load (tabIdentity.ts), the page that gets here is the one that held the id first and
+   * was unreachable (frozen, or its channel message lost) when the copy started; a copy detected at load already
+   * has a new id and no outbox (it loads none under a fresh id), so it never takes this path with work of its own.
+   * The handed-over state is not persisted under the new id until the first full-text join has resolved it: a reload
+   * in that round trip would otherwise resend the old id's op under the new one.
+   */
+  private rekeyed(): void {
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.refusals = 0;
+    let base: string;
+    let rev: number;
+    let work: TextOperation | null;
+    let edits: number;
+    const split = (serverText: string, outstanding: { op: TextOperation; seq: number; edits: number }, sent: boolean,
+      local: TextOperation | null, localEdits: number) => {
+      base = sent ? outstanding.op.apply(serverText) : serverText;
+      work = sent ? local : local ? outstanding.op.compose(local) : outstanding.op;
+      edits = sent ? localEdits : outstanding.edits + localEdits;
+    };
+    if (this.handOver && this.client && !this.recovery) {
+      rev = this.client.rev;
+      base = this.handOver.text;
+      const now = this.client.localText();
+      work = now === base ? null : diffOp(base, now);
+      edits = work ? Math.max(1, this.client.unackedEdits() - this.handOver.edits) : 0;
+      this.handOver = null;
+    } else if (this.recovery) {
+      const r = this.recovery;
+      rev = r.oldRev;
+      split(r.oldText, r.outstanding, r.rejoining || r.outstanding.seq <= this.sentSeq, r.local, r.localEdits);
+    } else if (this.client) {
+      const c = this.client;
+      const s = c.state;
+      rev = c.rev;
+      if (s.kind === "synchronized") {
+        base = c.serverText;
+        work = null;
+        edits = 0;
+      } else {
+        const buffer = s.kind === "awaitingWithBuffer" ? s.buffer : null;
+        split(c.serverText, s.outstanding, s.outstanding.seq <= this.sentSeq, buffer, s.kind === "awaitingWithBuffer" ? s.bufferEdits : 0);
+      }
+    } else {
+      // Nothing held yet: the first join under the new id starts from the server's text. A seq counter carried over
+      // from the old id's storage means nothing under the new one.
+      this.pendingSeq = null;
+      this.sentSeq = 0;
+      return;
+    }
+    this.sentSeq = 0;
+    this.handingOver = true;
+    // A recovery whose outstanding op is empty and already "included", waiting for the full text: finishRecovery
+    // merges `work` onto whatever text the server gives us.
+    this.recovery = {
+      oldText: base!, oldRev: rev, outstanding: { op: new TextOperation().retain(base!.length), seq: 0, edits: 0 },
+      local: work!, localEdits: edits!, text: base!, rev, stash: [], rejoining: true,
+    };
+    this.emit();
   }
 
   /** Discards every unacknowledged edit: the editor goes back to the server's text (nothing is sent). */
@@ -489,6 +615,7 @@ export class DocSession implements OtClientHost {
   private finishRecovery(text: string, rev: number, fate: "included" | "lost", stash: Recovery["stash"]): void {
     const r = this.recovery!;
     this.recovery = null;
+    this.handingOver = false;
     const shownBefore = r.local ? r.local.apply(r.outstanding.op.apply(r.oldText)) : r.outstanding.op.apply(r.oldText);
     let base: string;
     let work: TextOperation | null;
@@ -558,7 +685,7 @@ export class DocSession implements OtClientHost {
     // One write per tick, however many changes it held; synchronous enough that a reload cannot slip between.
     queueMicrotask(() => {
       this.saveQueued = false;
-      if (!this.client) return;
+      if (!this.client || this.handingOver) return;
       if (this.recovery) {
         const r = this.recovery;
         this.store!.save(this.doc, this.connection.clientId, {

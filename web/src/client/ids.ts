@@ -25,6 +25,9 @@ export function randomId(length = 16): string {
   return Array.from(bytes, (b) => "abcdefghijklmnopqrstuvwxyz0123456789"[b % 36]).join("");
 }
 
+/** A fresh clientId for a tab: unguessable (it is the tab's secret towards the server). */
+export const newTabClientId = (): string => `tab-${randomId(12)}`;
+
 /**
  * The clientId of this tab: kept in sessionStorage, which survives reloads but is per tab. `adopt` offers the
  * id of a dead tab with unsent work (see DocStore.findOrphan); it is used only when this tab has none yet.
@@ -33,7 +36,7 @@ export function tabClientId(session: Pick<Storage, "getItem" | "setItem"> | null
   const existing = session?.getItem("collab.clientId");
   if (existing) return { clientId: existing, fresh: false };
   const adopted = adopt?.() ?? null;
-  const clientId = adopted ?? `tab-${randomId(12)}`;
+  const clientId = adopted ?? newTabClientId();
   session?.setItem("collab.clientId", clientId);
   return { clientId, fresh: adopted === null };
 }

@@ -20,7 +20,7 @@ export interface UserInfo {
 }
 
 export type ClientFrame =
-  | { type: "hello"; clientId: string; user?: UserInfo; token?: string }
+  | { type: "hello"; clientId: string; instance?: string; user?: UserInfo; token?: string }
   | { type: "auth"; token: string }
   | { type: "join"; doc: string; rev?: number; readOnly?: boolean }
   | { type: "op"; doc: string; rev: number; seq: number; op: OpComponent[] }
@@ -84,7 +84,9 @@ export interface PresenceFrame {
 
 export type ErrorCode =
   | "bad_json" | "unknown_type" | "bad_request" | "bad_op" | "stale_rev" | "not_joined"
-  | "too_large" | "rate_limited" | "forbidden" | "unauthorized" | "internal";
+  | "too_large" | "rate_limited" | "forbidden" | "unauthorized" | "internal"
+  /** `join`: another live session, of another page, holds this clientId for the document (retryAfterMs). */
+  | "client_id_in_use";
 
 export interface ErrorFrame {
   type: "error";
@@ -110,5 +112,5 @@ export type ServerFrame =
 /** Document ids the server accepts: 1–128 of [A-Za-z0-9._-]. */
 export const isValidDocId = (doc: string): boolean => /^[A-Za-z0-9._-]{1,128}$/.test(doc);
 
-/** Client ids the server accepts: 1–64 of [A-Za-z0-9_-]. */
+/** Client ids (and page instances) the server accepts: 1–64 of [A-Za-z0-9_-]. */
 export const isValidClientId = (id: string): boolean => /^[A-Za-z0-9_-]{1,64}$/.test(id);

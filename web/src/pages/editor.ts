@@ -5,10 +5,11 @@ import { Compartment, EditorState } from "@codemirror/state";
 import { drawSelection, EditorView, highlightActiveLine, keymap, lineNumbers, placeholder } from "@codemirror/view";
 import { CollabConnection } from "../client/connection";
 import { DocSession, type DocStatusInfo } from "../client/docSession";
-import { tabClientId } from "../client/ids";
+import { newTabClientId, randomId, tabClientId } from "../client/ids";
 import { DocStore } from "../client/persistence";
 import { isValidDocId } from "../client/protocol";
 import type { RemoteCursor } from "../client/presence";
+import { browserTabChannel, TabIdentity } from "../client/tabIdentity";
 import { collab } from "../editor/collab";
 import { linkToken, shareUrl } from "./link";
 import { loadMe, rememberDoc, saveMe } from "./prefs";
@@ -38,9 +39,17 @@ const token = linkToken(doc, location.hash, safeStorage(() => sessionStorage),
   () => window.history.replaceState(window.history.state, "", location.pathname + location.search));
 
 const store = new DocStore(safeStorage(() => localStorage));
-const { clientId } = tabClientId(safeStorage(() => sessionStorage), () => store.findOrphan(doc));
-store.heartbeat(clientId);
-setInterval(() => store.heartbeat(clientId), 5000);
+const tabStorage = safeStorage(() => sessionStorage);
+const tabs = new TabIdentity(browserTabChannel(), tabClientId(tabStorage, () => store.findOrphan(doc)).clientId, { waitMs: 200 });
+// "Duplicate tab" copies sessionStorage, clientId included; so does an adopted orphan whose tab is only throttled.
+// If a live tab answers for this clientId, this page is the copy: a fresh clientId, and so none of the original's
+// outbox (persisted per document and clientId), which the original keeps sending itself.
+if (await tabs.claimedElsewhere()) {
+  tabs.clientId = newTabClientId();
+  tabStorage?.setItem("collab.clientId", tabs.clientId);
+}
+/** This page load's id in every hello (memory only: a reload or a copy of the tab is another page). */
+const instance = randomId(16);
 
 const me = loadMe();
 const wsUrl = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
@@ -48,11 +57,21 @@ const wsUrl = `${location.protocol === "https:" ? "wss" : "ws"}://${location.hos
 const connection = new CollabConnection({
   url: wsUrl,
   sseUrl: `${location.origin}/sse`,
-  clientId,
+  clientId: tabs.clientId,
+  instance,
+  guard: tabs,
   user: me,
   ...(token ? { token } : {}),
   transportStore: safeStorage(() => sessionStorage),
 });
+tabs.onAskedLate = () => connection.clientIdAsked();
+connection.onClientId((id) => {
+  tabs.clientId = id;
+  tabStorage?.setItem("collab.clientId", id);
+  store.heartbeat(id);
+});
+store.heartbeat(connection.clientId);
+setInterval(() => store.heartbeat(connection.clientId), 5000);
 const session = new DocSession({ doc, connection, store });
 
 const restored = session.initialText();
@@ -218,15 +237,18 @@ colorInput.addEventListener("input", userChanged);
 // ---- the browser's own idea of the network ----
 window.addEventListener("offline", () => connection.goOffline());
 window.addEventListener("online", () => connection.goOnline());
-window.addEventListener("pagehide", () => connection.stop());
+window.addEventListener("pagehide", () => {
+  connection.stop();
+  tabs.close();
+});
 
 /** For the end-to-end tests and for debugging from the console. */
 declare global {
   interface Window {
-    collab: { session: DocSession; connection: CollabConnection; view: EditorView; clientId: string };
+    collab: { session: DocSession; connection: CollabConnection; view: EditorView; readonly clientId: string };
   }
 }
-window.collab = { session, connection, view, clientId };
+window.collab = { session, connection, view, get clientId() { return connection.clientId; } };
 window.addEventListener("pageshow", (event) => {
   // Back from the back/forward cache: the socket was closed on pagehide; start fresh (state is in storage).
   if (event.persisted) location.reload();

@@ -11,6 +11,8 @@ export type WsBehaviour = "ok" | "fail" | "silent" | "refuse-after-open";
 interface Session {
   id: string;
   clientId: string;
+  /** The `instance` of its hello (the page load). */
+  instance?: string;
   joined: boolean;
   send(frame: object): void;
   alive: boolean;
@@ -43,7 +45,7 @@ export class FakeHub {
   readonly requests: Request[] = [];
   readonly wsAttempts: WsBehaviour[] = [];
   /** Every client frame received, in order, with the transport it came by. */
-  readonly received: { via: "ws" | "sse"; frame: Record<string, unknown> }[] = [];
+  readonly received: { via: "ws" | "sse"; frame: Record<string, unknown>; at: number }[] = [];
   private readonly streams = new Map<string, { session: Session; controller: ReadableStreamDefaultController<Uint8Array> }>();
   private nextToken = 1;
   /** Numbers the WebSocket sessions (deterministic ids, no Math.random). */
@@ -52,6 +54,14 @@ export class FakeHub {
   access: "owner" | "edit" | "view" | undefined = undefined;
   /** Links mode: joins are refused with `unauthorized` and this message. */
   denyJoins: string | null = null;
+  /**
+   * The server's rule for shared clientIds: a join is refused with `client_id_in_use` while another live, joined
+   * session of another page (another `instance`) holds the same clientId.
+   */
+  oneSessionPerClientId = false;
+  /** Refuses this many more joins with `client_id_in_use` whatever the rule says (a stale session of our own). */
+  refuseJoins = 0;
+  retryAfterMs = 1000;
 
   /** Closes every live session as the server does when their link is rotated (4403). */
   closeSessions(code: number, reason: string): void {
@@ -94,16 +104,24 @@ export class FakeHub {
 
   private handle(session: Session, via: "ws" | "sse", raw: string): void {
     const f = JSON.parse(raw) as Record<string, unknown>;
-    this.received.push({ via, frame: f });
+    this.received.push({ via, frame: f, at: Date.now() });
     const reply = (m: object) => session.send(m);
     switch (f.type) {
       case "hello":
         session.clientId = String(f.clientId);
+        session.instance = typeof f.instance === "string" ? f.instance : undefined;
         reply({ type: "welcome", sessionId: session.id, author: authorTag(session.clientId), heartbeatMs: this.heartbeatMs, maxMessageBytes: 1 << 20 });
         break;
       case "ping": reply(f.t === undefined ? { type: "pong" } : { type: "pong", t: f.t }); break;
       case "join": {
         if (this.denyJoins !== null) { reply({ type: "error", code: "unauthorized", message: this.denyJoins, doc: "d" }); break; }
+        const holder = [...this.sessions].some((s) => s !== session && s.alive && s.joined && s.clientId === session.clientId && s.instance !== session.instance);
+        if (this.refuseJoins > 0 || (this.oneSessionPerClientId && holder)) {
+          if (this.refuseJoins > 0) this.refuseJoins--;
+          session.joined = false;
+          reply({ type: "error", code: "client_id_in_use", message: "another live session holds this clientId for 'd'", doc: "d", retryAfterMs: this.retryAfterMs });
+          break;
+        }
         session.joined = true;
         const access = this.access === undefined ? {} : { access: this.access };
         const rev = f.rev as number | undefined;
