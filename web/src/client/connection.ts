@@ -6,13 +6,16 @@
  * The session runs over a WebSocket or, where that cannot be established, over SSE+POST (transport.ts); the
  * choice is made by TransportPolicy (transportPolicy.ts) and is invisible to the documents.
  */
-import { CLOSE_HEARTBEAT_TIMEOUT, CLOSE_QUEUE_OVERFLOW, CLOSE_REVOKED, CLOSE_SERVER_SHUTDOWN, type ClientFrame, type ServerFrame, type UserInfo, type WelcomeFrame } from "./protocol";
+import { CLOSE_EXPIRED, CLOSE_HEARTBEAT_TIMEOUT, CLOSE_QUEUE_OVERFLOW, CLOSE_REVOKED, CLOSE_SERVER_SHUTDOWN, type ClientFrame, type ServerFrame, type UserInfo, type WelcomeFrame } from "./protocol";
 import { newTabClientId, randomId } from "./ids";
 import { SSE_SESSION_GONE, SseTransport, TRANSPORT_LABEL, WebSocketTransport, type Transport, type TransportClose, type TransportKind } from "./transport";
 import { TransportPolicy } from "./transportPolicy";
 
-/** `revoked`: the server closed the session with 4403 (its share link was rotated); the connection does not reconnect. */
-export type ConnectionStatus = "connecting" | "connected" | "reconnecting" | "offline" | "revoked";
+/**
+ * `revoked`: the server closed the session with 4403 (its share link was rotated, or its token revoked); `expired`: with
+ * 4401 (its token expired unrefreshed). Neither reconnects: the same credential would only be refused.
+ */
+export type ConnectionStatus = "connecting" | "connected" | "reconnecting" | "offline" | "revoked" | "expired";
 
 /** What a document needs from the connection. */
 export interface ConnectionHandler {
@@ -298,12 +301,13 @@ export class CollabConnection {
     const kind = this.transportKind;
     const neverWorked = !this.received;
     this.detach();
-    if (info.code === CLOSE_REVOKED) {
-      // The link was revoked: reconnecting with it would only be refused. Stay down until the page gets a new one.
+    if (info.code === CLOSE_REVOKED || info.code === CLOSE_EXPIRED) {
+      // The credential was revoked or expired: reconnecting with it would only be refused. Stay down until the page
+      // gets a new one.
       this.stopped = true;
       this.clearRetry();
       this.revokedBy = info;
-      this.setStatus("revoked");
+      this.setStatus(info.code === CLOSE_EXPIRED ? "expired" : "revoked");
       this.notifyClosed();
       return;
     }
@@ -413,7 +417,7 @@ export class CollabConnection {
 
   private setStatus(status: ConnectionStatus): void {
     if (status === this.status && status !== "reconnecting") return;
-    if (this.status === "revoked") return; // final
+    if (this.status === "revoked" || this.status === "expired") return; // final
     this.status = status;
     for (const listener of [...this.statusListeners]) listener(status);
   }

@@ -22,7 +22,7 @@ export interface EditorHost {
  * `revoked`: the connection was closed with 4403 (the link was rotated); `unauthorized`: the server refused the
  * join (no valid credential for this document). Neither is retried.
  */
-export type DocStatus = "connecting" | "connected" | "reconnecting" | "offline" | "revoked" | "unauthorized";
+export type DocStatus = "connecting" | "connected" | "reconnecting" | "offline" | "revoked" | "expired" | "unauthorized";
 
 export interface DocStatusInfo {
   status: DocStatus;
@@ -175,7 +175,7 @@ export class DocSession implements OtClientHost {
   statusInfo(): DocStatusInfo {
     const connection: ConnectionStatus = this.connection.status;
     let status: DocStatus;
-    if (connection === "revoked") status = "revoked";
+    if (connection === "revoked" || connection === "expired") status = connection;
     else if (this.denied) status = "unauthorized";
     else if (connection === "offline") status = "offline";
     else if (this.joined && !this.recovery) status = "connected";

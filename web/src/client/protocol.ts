@@ -9,6 +9,8 @@ export const CLOSE_QUEUE_OVERFLOW = 4409;
 /** The server heard no ping for too long (the client's timers were stalled, or its POSTs did not get through). */
 export const CLOSE_HEARTBEAT_TIMEOUT = 4408;
 /** The share link this session joined through was rotated by the document's owner: do not reconnect with it. */
+/** Tokens mode: the session's token expired without a refresh. */
+export const CLOSE_EXPIRED = 4401;
 export const CLOSE_REVOKED = 4403;
 
 /** What a share link lets its holder do (`joined.access`, Links mode only). */

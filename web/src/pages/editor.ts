@@ -98,7 +98,7 @@ const view = new EditorView({
 // keeps its caret (readOnly, still contenteditable) so the person's cursor is still shown to the others.
 let editableState = "";
 function updateEditable(info: DocStatusInfo): void {
-  const denied = info.status === "revoked" || info.status === "unauthorized";
+  const denied = info.status === "revoked" || info.status === "expired" || info.status === "unauthorized";
   // With a link, nothing is typed before the server has said what the link allows.
   const unknown = token !== null && info.access === null;
   const next = !session.ready || denied || unknown ? "none" : info.access === "view" ? "view" : "edit";
@@ -121,11 +121,14 @@ const STATUS_TEXT: Record<DocStatusInfo["status"], string> = {
   connected: "Connected",
   reconnecting: "Reconnecting…",
   offline: "Offline",
-  revoked: "Link revoked",
+  revoked: "Access revoked",
+  expired: "Sign-in expired",
   unauthorized: "No access",
 };
 const REVOKED = "Your link to this document was revoked by its owner. Ask for a new link.";
 const INVALID = "This link is not valid for this document.";
+const EXPIRED = "Your sign-in expired. Sign in again to keep editing.";
+const SIGNED_OUT = "Your access was revoked. Sign in again, or ask for access.";
 function renderStatus(info: DocStatusInfo): void {
   const el = $("status");
   el.dataset.status = info.status;
@@ -148,12 +151,14 @@ function renderAccess(info: DocStatusInfo): void {
   const owner = info.access === "owner" && token !== null;
   $("share").hidden = !owner;
   // An owner shares through the dialog: copying the address would hand out the owner link.
-  $("copy-link").hidden = owner || info.status === "revoked" || info.status === "unauthorized";
+  $("copy-link").hidden = owner || info.status === "revoked" || info.status === "expired" || info.status === "unauthorized";
   if (owner && !openShare) openShare = setupShareDialog(doc, token);
   const notice = $("notice");
   let message: string | null = null;
   let kind = "error";
-  if (info.status === "revoked") message = REVOKED;
+  // A rotated link says "link" in its close reason; a revoked token or user does not.
+  if (info.status === "revoked") message = /link/i.test(connection.revokedBy?.reason ?? "link") ? REVOKED : SIGNED_OUT;
+  else if (info.status === "expired") message = EXPIRED;
   else if (info.status === "unauthorized") message = /revoked/i.test(info.message ?? "") ? REVOKED : INVALID;
   else if (session.refused) {
     message = `Your edit was not saved: ${session.refused.message}.`;
@@ -163,7 +168,7 @@ function renderAccess(info: DocStatusInfo): void {
   notice.hidden = message === null;
   notice.textContent = message ?? "";
   notice.dataset.kind = kind;
-  if (info.status === "revoked" || info.status === "unauthorized") notice.dataset.reason = info.status;
+  if (info.status === "revoked" || info.status === "expired" || info.status === "unauthorized") notice.dataset.reason = info.status;
   else delete notice.dataset.reason;
 }
 session.onStatus(renderStatus);

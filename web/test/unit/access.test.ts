@@ -94,6 +94,19 @@ describe("share links on the client", () => {
     });
   }
 
+  it("stops reconnecting after 4401 (token expired) and reports expired, not revoked", async () => {
+    const hub = new FakeHub();
+    const { connection, session } = person(hub, { token: TOKEN });
+    await until(joinedNow(session), "the join");
+    const attempts = hub.wsAttempts.length;
+    hub.closeSessions(4401, "your token expired; get a new one and reconnect");
+    await until(() => session.statusInfo().status === "expired", "the expired status");
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(hub.wsAttempts.length).toBe(attempts);
+    expect(connection.status).toBe("expired");
+    expect(connection.revokedBy?.code).toBe(4401);
+  });
+
   it("keeps reconnecting after other close codes", async () => {
     const hub = new FakeHub();
     const { connection, session } = person(hub, { token: TOKEN });
