@@ -565,7 +565,7 @@ export class DocSession implements OtClientHost {
     const c = this.client;
     if (!c || c.state.kind === "synchronized") return;
     const shown = c.localText();
-    this.client = new OtClient(this, this.connection.clientId, c.rev, c.serverText, c.nextSeq);
+    this.client = new OtClient(this, this.connection.author, c.rev, c.serverText, c.nextSeq);
     this.editor?.applyRemote(diffOp(shown, c.serverText));
     this.persist();
     this.pushCursors();
