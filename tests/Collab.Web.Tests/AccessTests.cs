@@ -154,6 +154,7 @@ public sealed class AccessTests(LinksServer fixture, ITestOutputHelper output) :
         var rotated = await RotateAsync(links.Doc, "edit", links.Owner);
         await editor.Closed.Task.WaitAsync(TimeSpan.FromSeconds(5));
         output.WriteLine($"rotation to 4403 close of the editor's session: {clock.ElapsedMilliseconds} ms");
+        Report.Figure("link rotation", $"edit link rotated over HTTP: the editor's WebSocket closed with 4403 after {clock.ElapsedMilliseconds} ms (one front end)");
         Assert.Equal((WebSocketCloseStatus)4403, editor.CloseStatus);
 
         Assert.Equal(links.Owner, rotated.Owner);

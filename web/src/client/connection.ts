@@ -58,7 +58,7 @@ export interface ConnectionOptions {
   /** A fresh clientId (default ids.ts's newTabClientId). */
   newClientId?: () => string;
   user?: UserInfo;
-  /** A share link's token (Links mode), sent in every `hello`. */
+  /** A share link's token (Links mode) or a JWT (Tokens mode), sent in every `hello`; see `refreshToken`. */
   token?: string;
   backoff?: BackoffOptions;
   /** The reconnect backoff's jitter source, in [0, 1) (default Math.random). */
@@ -327,7 +327,21 @@ export class CollabConnection {
     this.scheduleReconnect();
   }
 
+  /**
+   * A fresh credential (Tokens mode: before the current one's `exp`): sent at once in `auth` on a live session, which
+   * stays open, and in every later `hello`.
+   */
+  refreshToken(token: string): void {
+    this.options.token = token;
+    if (this.welcome) this.send({ type: "auth", token });
+  }
+
   private receive(frame: ServerFrame): void {
+    if (frame.type === "authed") {
+      // Signing in may qualify the session's key by the user: its tag is then the one the server names.
+      if (frame.author && this.welcome) this.welcome = { ...this.welcome, author: frame.author };
+      return;
+    }
     if (frame.type === "welcome") {
       this.welcome = frame;
       this.attempt = 0;

@@ -108,7 +108,7 @@ export type ServerFrame =
   | PresenceFrame
   | ErrorFrame
   | { type: "left"; doc: string }
-  | { type: "authed" }
+  | { type: "authed"; author?: string }
   | { type: "pong"; t?: number | string };
 
 /** Document ids the server accepts: 1–128 of [A-Za-z0-9._-]. */

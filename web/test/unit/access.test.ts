@@ -55,6 +55,19 @@ describe("share links on the client", () => {
     expect(hellos.some((h) => h.via === "sse")).toBe(true);
   });
 
+  it("refreshes a token over the open session with auth, and sends the new one in every later hello", async () => {
+    const hub = new FakeHub();
+    const { connection, session } = person(hub, { token: "jwt-1" });
+    await until(joinedNow(session), "the first join");
+    connection.refreshToken("jwt-2");
+    await until(() => sent(hub, "auth").length === 1, "the auth frame");
+    expect(sent(hub, "auth")[0]!.token).toBe("jwt-2");
+    expect(sent(hub, "hello").length).toBe(1); // no reconnect for a refresh
+    hub.closeSessions(1006, "dropped");
+    await until(() => sent(hub, "hello").length === 2 && connection.status === "connected", "the reconnect");
+    expect(sent(hub, "hello")[1]!.token).toBe("jwt-2");
+  });
+
   it("sends no token in Open mode, and reports no access", async () => {
     const hub = new FakeHub();
     const { session } = person(hub);
