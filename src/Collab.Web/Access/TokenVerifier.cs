@@ -95,7 +95,7 @@ public sealed class TokenVerifier
         return (new TokenIdentity(
             subject,
             Label(jwt, "name", 64),
-            Label(jwt, "color", 32),
+            Label(jwt, "color", 7) is { } color && System.Text.RegularExpressions.Regex.IsMatch(color, "^#[0-9a-fA-F]{6}$") ? color : null,
             jwt.TryGetPayloadValue<string>("jti", out var jti) && jti.Length is > 0 and <= 256 ? jti : null,
             jwt.IssuedAt == DateTime.MinValue ? DateTimeOffset.MinValue : new DateTimeOffset(jwt.IssuedAt, TimeSpan.Zero),
             new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero) + parameters.ClockSkew,

@@ -90,9 +90,9 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
         }
         if (frame.HasUser)
         {
-            if (!IsValidLabel(frame.UserName, 64) || !IsValidLabel(frame.UserColor, 32))
+            if (!IsValidLabel(frame.UserName, 64) || !IsColor(frame.UserColor))
             {
-                Reply(Frames.Error(ErrorCodes.BadRequest, "'user.name' must be at most 64 and 'user.color' at most 32 well-formed characters"));
+                Reply(Frames.Error(ErrorCodes.BadRequest, "'user.name' must be at most 64 well-formed characters and 'user.color' a colour #rrggbb"));
                 return;
             }
             session.User = new UserInfo(frame.UserName, frame.UserColor);
@@ -416,6 +416,10 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
         var chars = shown.Select(c => c is >= ' ' and <= '~' ? c : '?').ToArray();
         return new string(chars) + (value.Length > 32 ? "..." : "");
     }
+
+    /// <summary>Null, or exactly <c>#rrggbb</c>: every viewer's editor puts it into a style, so nothing else passes.</summary>
+    private static bool IsColor(string? value) =>
+        value is null || (value.Length == 7 && value[0] == '#' && value.AsSpan(1).ContainsAnyExcept("0123456789abcdefABCDEF") == false);
 
     private static bool IsValidLabel(string? value, int maxLength)
     {

@@ -28,6 +28,11 @@ interface Tracked {
 /** A palette for people who did not pick a colour. */
 export const COLORS = ["#e91e63", "#3f51b5", "#009688", "#ff9800", "#9c27b0", "#4caf50", "#f44336", "#00bcd4", "#795548", "#607d8b"];
 
+/** A colour the editor may put into a style: exactly `#rrggbb`. Anything else (a style injection) is not one. */
+export function isSafeColor(color: unknown): color is string {
+  return typeof color === "string" && /^#[0-9a-fA-F]{6}$/.test(color);
+}
+
 export function colorFor(id: string): string {
   let h = 0;
   for (let i = 0; i < id.length; i++) h = (h * 31 + id.charCodeAt(i)) | 0;
@@ -104,7 +109,8 @@ export class PresenceTracker {
       sessionId: c.sessionId,
       author: c.author,
       name: c.user.name?.trim() || "Anonymous",
-      color: c.user.color || colorFor(c.author),
+      // The server accepts only #rrggbb; checked again here so no other server can inject CSS into the editor.
+      color: isSafeColor(c.user.color) ? c.user.color : colorFor(c.author),
       anchor,
       head,
     };

@@ -1,6 +1,6 @@
 // Remote cursors keyed by sessionId, moved by committed ops; an author's own inserts push its cursor along.
 import { describe, expect, it } from "vitest";
-import { PresenceTracker } from "../../src/client/presence";
+import { colorFor, isSafeColor, PresenceTracker } from "../../src/client/presence";
 import { TextOperation } from "../../src/client/textOperation";
 
 describe("PresenceTracker", () => {
@@ -21,5 +21,16 @@ describe("PresenceTracker", () => {
     const p = new PresenceTracker();
     p.receive({ type: "presence", doc: "d", sessionId: "s9", rev: 0, anchor: 0, head: 0 }, 0);
     expect(p.people()[0]!.author).toBe("s9");
+  });
+
+  it("never lets a colour that is not #rrggbb into the editor's styles", () => {
+    const p = new PresenceTracker();
+    for (const [i, color] of ["red;background:url(//x.co/a)", "#12345", "#1234567", "url(x)", "#abcdef"].entries()) {
+      p.receive({ type: "presence", doc: "d", sessionId: `s${i}`, author: `a${i}`, user: { name: "X", color }, rev: 0, anchor: 0, head: 0 }, 0);
+    }
+    const colors = p.people().map((c) => c.color);
+    expect(colors.slice(0, 4)).toEqual(["a0", "a1", "a2", "a3"].map(colorFor));
+    expect(colors[4]).toBe("#abcdef");
+    expect(colors.every(isSafeColor)).toBe(true);
   });
 });
