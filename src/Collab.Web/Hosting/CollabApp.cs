@@ -44,6 +44,7 @@ public static class CollabApp
 
         var app = builder.Build();
         app.Lifetime.ApplicationStarted.Register(() => LogAccessMode(app.Services));
+        SecurityHeaders.Use(app);
         app.UseWebSockets();
         app.UseDefaultFiles();
         app.UseStaticFiles();
