@@ -41,6 +41,9 @@ public sealed class FrontEndOptions
     /// <summary>How long a graceful close waits for the client's close frame before aborting the socket.</summary>
     public int CloseTimeoutMs { get; set; } = 5_000;
 
+    /// <summary>A session that has not sent a valid <c>hello</c> this long after it opened is closed (4400).</summary>
+    public int HelloTimeoutMs { get; set; } = 10_000;
+
     /// <summary>Returns the first invalid setting as a message naming its configuration key, or null.</summary>
     public string? Validate()
     {
@@ -53,6 +56,7 @@ public sealed class FrontEndOptions
         if (MaxDocumentsPerSession < 1) return $"{Section}:MaxDocumentsPerSession must be at least 1 (was {MaxDocumentsPerSession}).";
         if (MessagesPerSecond <= 0) return $"{Section}:MessagesPerSecond must be positive (was {MessagesPerSecond}).";
         if (MessageBurst < 1) return $"{Section}:MessageBurst must be at least 1 (was {MessageBurst}).";
+        if (HelloTimeoutMs is < 100 or > 120_000) return $"{Section}:HelloTimeoutMs must be between 100 and 120000 (was {HelloTimeoutMs}).";
         if (CloseTimeoutMs < 0) return $"{Section}:CloseTimeoutMs must not be negative (was {CloseTimeoutMs}).";
         foreach (var origin in AllowedOrigins)
             if (origin != "*" && !Uri.TryCreate(origin, UriKind.Absolute, out _))

@@ -32,6 +32,8 @@ public static class CloseCodes
     public const int InternalError = 1011;
     /// <summary>Fallback transport: no POST (not even a ping) arrived for three heartbeat intervals.</summary>
     public const int HeartbeatTimeout = 4408;
+    /// <summary>No valid <c>hello</c> within <c>HelloTimeoutMs</c> of opening: a client that never introduces itself holds nothing.</summary>
+    public const int HelloTimeout = 4400;
     /// <summary>Tokens mode: the session's token expired and was not refreshed (send <c>auth</c> with a new one before it does).</summary>
     public const int Expired = 4401;
     /// <summary>A credential the session relied on was revoked (its share link rotated); get a new one, then reconnect.</summary>

@@ -30,6 +30,11 @@ internal sealed partial class Session
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
+        // Sockets that never say hello would otherwise be held for as long as they keep the connection open.
+        helloDeadline = new Timer(_ =>
+        {
+            if (ClientId is null) Close(CloseCodes.HelloTimeout, $"no hello within {options.HelloTimeoutMs} ms");
+        }, null, options.HelloTimeoutMs, Timeout.Infinite);
     }
 
     public string Id { get; } = Guid.NewGuid().ToString("N");
@@ -68,6 +73,7 @@ internal sealed partial class Session
     }
 
     private static readonly TimeSpan MaxTimerDue = TimeSpan.FromDays(30);
+    private readonly Timer helloDeadline;
     private Timer? expiry;
 
     /// <summary>The credentials presented (in <c>hello</c> and <c>auth</c>), newest last; touched only by the receive loop.</summary>
@@ -102,6 +108,7 @@ internal sealed partial class Session
         var won = Interlocked.CompareExchange(ref closeRequest, new CloseReason(code, reason), null) is null;
         outbox.Writer.TryComplete();
         Interlocked.Exchange(ref expiry, null)?.Dispose();
+        helloDeadline.Dispose();
         return won;
     }
 
