@@ -40,6 +40,7 @@ public static class CollabApp
         builder.Services.AddSingleton(sp => new AuthorTags(sp.GetRequiredService<IConfiguration>()));
         builder.Services.AddSingleton<DocumentFeeds>();
         builder.Services.AddSingleton<SseSessions>();
+        builder.Services.AddSingleton<ConnectionLimiter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DocumentFeeds>());
 
         var app = builder.Build();

@@ -41,6 +41,18 @@ public sealed class FrontEndOptions
     /// <summary>How long a graceful close waits for the client's close frame before aborting the socket.</summary>
     public int CloseTimeoutMs { get; set; } = 5_000;
 
+    /// <summary>Live sessions (WebSocket and SSE) this host accepts; more are refused with 4503.</summary>
+    public int MaxSessions { get; set; } = 20_000;
+
+    /// <summary>Live sessions from one client address; more are refused with 4429.</summary>
+    public int MaxSessionsPerAddress { get; set; } = 200;
+
+    /// <summary>
+    /// Proxies whose <c>X-Forwarded-For</c> names the client (their addresses as the server sees them, or <c>*</c> when the
+    /// server can only be reached through proxies, as on App Service). Empty: the peer's address is the client's.
+    /// </summary>
+    public string[] TrustedProxies { get; set; } = [];
+
     /// <summary>A session that has not sent a valid <c>hello</c> this long after it opened is closed (4400).</summary>
     public int HelloTimeoutMs { get; set; } = 10_000;
 
@@ -56,6 +68,12 @@ public sealed class FrontEndOptions
         if (MaxDocumentsPerSession < 1) return $"{Section}:MaxDocumentsPerSession must be at least 1 (was {MaxDocumentsPerSession}).";
         if (MessagesPerSecond <= 0) return $"{Section}:MessagesPerSecond must be positive (was {MessagesPerSecond}).";
         if (MessageBurst < 1) return $"{Section}:MessageBurst must be at least 1 (was {MessageBurst}).";
+        if (MaxSessions < 1) return $"{Section}:MaxSessions must be at least 1 (was {MaxSessions}).";
+        if (MaxSessionsPerAddress < 1 || MaxSessionsPerAddress > MaxSessions)
+            return $"{Section}:MaxSessionsPerAddress must be between 1 and MaxSessions (was {MaxSessionsPerAddress}).";
+        foreach (var proxy in TrustedProxies)
+            if (proxy != "*" && !System.Net.IPAddress.TryParse(proxy, out _))
+                return $"{Section}:TrustedProxies contains '{proxy}', which is neither '*' nor an IP address.";
         if (HelloTimeoutMs is < 100 or > 120_000) return $"{Section}:HelloTimeoutMs must be between 100 and 120000 (was {HelloTimeoutMs}).";
         if (CloseTimeoutMs < 0) return $"{Section}:CloseTimeoutMs must not be negative (was {CloseTimeoutMs}).";
         foreach (var origin in AllowedOrigins)

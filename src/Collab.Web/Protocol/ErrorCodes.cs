@@ -32,6 +32,10 @@ public static class CloseCodes
     public const int InternalError = 1011;
     /// <summary>Fallback transport: no POST (not even a ping) arrived for three heartbeat intervals.</summary>
     public const int HeartbeatTimeout = 4408;
+    /// <summary>Too many live sessions from the client's address (<c>MaxSessionsPerAddress</c>); retry later with backoff.</summary>
+    public const int TooManyFromAddress = 4429;
+    /// <summary>The host holds its maximum of sessions (<c>MaxSessions</c>); retry later, possibly elsewhere.</summary>
+    public const int ServerFull = 4503;
     /// <summary>No valid <c>hello</c> within <c>HelloTimeoutMs</c> of opening: a client that never introduces itself holds nothing.</summary>
     public const int HelloTimeout = 4400;
     /// <summary>Tokens mode: the session's token expired and was not refreshed (send <c>auth</c> with a new one before it does).</summary>

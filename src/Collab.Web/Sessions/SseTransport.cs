@@ -25,7 +25,7 @@ internal static partial class SseTransport
     }
 
     /// <summary>Opens a session and streams its frames until it closes or the client goes away.</summary>
-    private static async Task StreamAsync(HttpContext context, SseSessions sessions, IGrainFactory grains, DocumentFeeds feeds, Access.AccessPolicy access, Access.TokenSessions tokens,
+    private static async Task StreamAsync(HttpContext context, SseSessions sessions, IGrainFactory grains, DocumentFeeds feeds, Access.AccessPolicy access, Access.TokenSessions tokens, ConnectionLimiter limiter,
         IOptions<FrontEndOptions> frontEnd, IHostApplicationLifetime lifetime, ILoggerFactory loggers)
     {
         var options = frontEnd.Value;
@@ -36,6 +36,14 @@ internal static partial class SseTransport
             return;
         }
 
+        using var lease = limiter.TryAcquire(context, out var refusedCode, out var refusedReason);
+        if (lease is null)
+        {
+            context.Response.StatusCode = refusedCode == CloseCodes.ServerFull ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status429TooManyRequests;
+            context.Response.Headers.RetryAfter = "5";
+            await context.Response.WriteAsJsonAsync(new { code = refusedCode, message = refusedReason });
+            return;
+        }
         var logger = loggers.CreateLogger("Collab.Web.Sessions");
         var session = new Session(options, logger);
         var protocol = new SessionProtocol(session, grains, feeds, options, access, tokens, logger);

@@ -1,3 +1,4 @@
+using System.Net.WebSockets;
 using Collab.Web.Fanout;
 using Collab.Web.Hosting;
 using Microsoft.Extensions.Options;
@@ -9,7 +10,7 @@ internal static partial class WebSocketEndpoint
 {
     public const string Subprotocol = "collab.v1";
 
-    public static async Task HandleAsync(HttpContext context, IGrainFactory grains, DocumentFeeds feeds, Access.AccessPolicy access, Access.TokenSessions tokens, IOptions<FrontEndOptions> frontEnd,
+    public static async Task HandleAsync(HttpContext context, IGrainFactory grains, DocumentFeeds feeds, Access.AccessPolicy access, Access.TokenSessions tokens, ConnectionLimiter limiter, IOptions<FrontEndOptions> frontEnd,
         IHostApplicationLifetime lifetime, ILoggerFactory loggers)
     {
         var options = frontEnd.Value;
@@ -40,6 +41,22 @@ internal static partial class WebSocketEndpoint
             DangerousEnableCompression = false,
         });
         var logger = loggers.CreateLogger("Collab.Web.Sessions");
+        // Refused after the upgrade, with a close code, so the client can tell why (a refused upgrade is opaque to it).
+        using var lease = limiter.TryAcquire(context, out var refusedCode, out var refusedReason);
+        if (lease is null)
+        {
+            LogRefused(logger, limiter.ClientAddress(context), refusedCode);
+            using var timeout = new CancellationTokenSource(options.CloseTimeoutMs);
+            try
+            {
+                await socket.CloseAsync((WebSocketCloseStatus)refusedCode, refusedReason, timeout.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or WebSocketException)
+            {
+                // The client did not answer the close: the socket is dropped with the request.
+            }
+            return;
+        }
         var session = new Session(options, logger);
         var protocol = new SessionProtocol(session, grains, feeds, options, access, tokens, logger);
         LogOpened(logger, session.Id, context.Connection.RemoteIpAddress?.ToString());
@@ -56,6 +73,9 @@ internal static partial class WebSocketEndpoint
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Session {SessionId} opened from {Remote}")]
     private static partial void LogOpened(ILogger logger, string sessionId, string? remote);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a session from {Address} with {Code}: connection cap reached")]
+    private static partial void LogRefused(ILogger logger, string address, int code);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Session {SessionId} closed")]
     private static partial void LogClosed(ILogger logger, string sessionId);
