@@ -174,6 +174,9 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
         { name: 'Collab__Storage__PostgresAuthentication', value: 'AzureIdentity' }
         // Server keep-alive ping, far below App Service's ~230 s idle cut (and nginx's 60 s default).
         { name: 'Collab__FrontEnd__HeartbeatMs', value: string(heartbeatMs) }
+        // Only App Service's front ends reach the app: the client's address is the one they put in X-Forwarded-For,
+        // which the per-address session cap counts by.
+        { name: 'Collab__FrontEnd__TrustedProxies__0', value: '*' }
         // Who may open a document: Links by default, so a public deployment is not an open editor.
         { name: 'Collab__Access__Mode', value: accessMode }
         // The secrets are Key Vault references: the portal and the ARM template show only the address; App Service

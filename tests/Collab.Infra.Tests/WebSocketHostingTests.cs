@@ -88,6 +88,12 @@ public sealed class WebSocketHostingTests(CompiledTemplate compiled) : IClassFix
     }
 
     [Fact]
+    public void The_per_address_session_cap_counts_the_address_app_service_forwards()
+    {
+        Assert.Equal("*", AppSetting("Collab__FrontEnd__TrustedProxies__0"));
+    }
+
+    [Fact]
     public void Orleans_membership_is_in_azure_table_storage_reached_with_the_managed_identity()
     {
         Assert.Equal("Embedded", AppSetting("Collab__Cluster__Mode"));
