@@ -41,6 +41,12 @@ public sealed class FrontEndOptions
     /// <summary>How long a graceful close waits for the client's close frame before aborting the socket.</summary>
     public int CloseTimeoutMs { get; set; } = 5_000;
 
+    /// <summary>Sustained <c>join</c> frames per second per session (each may activate a document grain).</summary>
+    public double JoinsPerSecond { get; set; } = 10;
+
+    /// <summary>Joins above the sustained rate (a page opening many documents at once).</summary>
+    public int JoinBurst { get; set; } = 40;
+
     /// <summary>Live sessions (WebSocket and SSE) this host accepts; more are refused with 4503.</summary>
     public int MaxSessions { get; set; } = 20_000;
 
@@ -68,6 +74,8 @@ public sealed class FrontEndOptions
         if (MaxDocumentsPerSession < 1) return $"{Section}:MaxDocumentsPerSession must be at least 1 (was {MaxDocumentsPerSession}).";
         if (MessagesPerSecond <= 0) return $"{Section}:MessagesPerSecond must be positive (was {MessagesPerSecond}).";
         if (MessageBurst < 1) return $"{Section}:MessageBurst must be at least 1 (was {MessageBurst}).";
+        if (JoinsPerSecond <= 0) return $"{Section}:JoinsPerSecond must be positive (was {JoinsPerSecond}).";
+        if (JoinBurst < 1) return $"{Section}:JoinBurst must be at least 1 (was {JoinBurst}).";
         if (MaxSessions < 1) return $"{Section}:MaxSessions must be at least 1 (was {MaxSessions}).";
         if (MaxSessionsPerAddress < 1 || MaxSessionsPerAddress > MaxSessions)
             return $"{Section}:MaxSessionsPerAddress must be between 1 and MaxSessions (was {MaxSessionsPerAddress}).";

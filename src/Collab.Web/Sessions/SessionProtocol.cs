@@ -18,6 +18,8 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
     private const int RetryAfterMs = 500;
 
     private readonly TokenBucket rate = new(options.MessagesPerSecond, options.MessageBurst);
+    // Each join may activate a document grain somewhere in the cluster: far fewer than edits.
+    private readonly TokenBucket joins = new(options.JoinsPerSecond, options.JoinBurst);
 
     public async Task HandleAsync(ReadOnlyMemory<byte> utf8)
     {
@@ -46,6 +48,10 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
                 return;
             case "auth":
                 if (AddCredential(frame.Token, required: true)) Reply(Frames.Authed());
+                return;
+            case "join" when !joins.TryTake(out var joinRetryAfterMs):
+                Reply(Frames.Error(ErrorCodes.RateLimited, $"more than {options.JoinsPerSecond} joins per second; join again after retryAfterMs",
+                    ValidDoc(frame.Doc), retryAfterMs: joinRetryAfterMs));
                 return;
             case "join":
                 await JoinAsync(frame);
