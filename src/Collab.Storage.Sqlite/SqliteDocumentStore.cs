@@ -29,7 +29,7 @@ public sealed class SqliteDocumentStore : IDocumentStore, IAsyncDisposable
 
         this.logger = logger;
         DatabasePath = settings.DatabasePath;
-        Directory.CreateDirectory(Path.GetDirectoryName(DatabasePath)!);
+        CreatePrivately(DatabasePath);
         readerConnectionString = SqliteSchema.ReaderConnectionString(DatabasePath, settings.BusyTimeout);
         writer = new SqliteWriter(DatabasePath,
             SqliteSchema.WriterConnectionString(DatabasePath, settings.BusyTimeout), settings.BusyTimeout, settings.MaxBatchRequests, logger);
@@ -41,6 +41,36 @@ public sealed class SqliteDocumentStore : IDocumentStore, IAsyncDisposable
     public SqliteDocumentStore(SqliteDocumentStoreOptions options, ILogger<SqliteDocumentStore>? logger = null)
         : this(Options.Create(options ?? throw new ArgumentNullException(nameof(options))), logger ?? NullLogger<SqliteDocumentStore>.Instance)
     {
+    }
+
+    /// <summary>
+    /// Creates the data folder (0700) and an empty database file (0600) when they do not exist, so documents are readable
+    /// by this account only; SQLite gives the -wal and -shm files the database file's mode. Existing ones are left as the
+    /// operator set them.
+    /// </summary>
+    private static void CreatePrivately(string databasePath)
+    {
+        var folder = Path.GetDirectoryName(databasePath)!;
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(folder);
+            return;
+        }
+        if (!Directory.Exists(folder)) Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (File.Exists(databasePath)) return;
+        try
+        {
+            using var created = new FileStream(databasePath, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
+        }
+        catch (IOException) when (File.Exists(databasePath))
+        {
+            // Another store created it at the same moment.
+        }
     }
 
     /// <summary>The absolute path of the database file.</summary>

@@ -47,6 +47,20 @@ public sealed class SqliteDocumentStoreTests(ITestOutputHelper output) : Documen
     }
 
     [Fact]
+    public async Task A_new_data_folder_and_database_are_private_to_the_account_and_so_are_the_wal_and_shm()
+    {
+        await Store.AppendAsync("doc", Ops(1, 1));
+        if (OperatingSystem.IsWindows()) return;
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(folder));
+        foreach (var file in new[] { Sqlite.DatabasePath, Sqlite.DatabasePath + "-wal", Sqlite.DatabasePath + "-shm" })
+        {
+            Assert.True(File.Exists(file), file);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        }
+    }
+
+    [Fact]
     public async Task The_writer_connection_syncs_fully_and_waits_for_locks()
     {
         // synchronous and busy_timeout are per connection, so they are read on a connection set up the way the
