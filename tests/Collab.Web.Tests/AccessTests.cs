@@ -187,7 +187,13 @@ public sealed class AccessTests(LinksServer fixture, ITestOutputHelper output) :
         Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(http, $"/api/docs/{links.Doc}/status", null)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(http, "/api/docs/no-such-doc", null)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await GetAsync(http, $"/api/docs/{links.Doc}", links.View)).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await GetAsync(http, $"/api/docs/{links.Doc}/status", links.Edit)).StatusCode);
+        using (var status = await GetAsync(http, $"/api/docs/{links.Doc}/status", links.Edit))
+        {
+            Assert.Equal(HttpStatusCode.OK, status.StatusCode);
+            Assert.Equal(JsonValueKind.Null, (await status.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("silo").ValueKind);
+        }
+        using (var status = await GetAsync(http, $"/api/docs/{links.Doc}/status", LinksServer.OperatorKey))
+            Assert.Equal(JsonValueKind.String, (await status.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("silo").ValueKind);
 
         Assert.Equal(HttpStatusCode.Forbidden, (await GetAsync(http, $"/api/docs/{links.Doc}/links", links.Edit)).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await PostAsync(http, $"/api/docs/{links.Doc}/links/edit/rotate", links.View)).StatusCode);

@@ -33,13 +33,15 @@ internal static class HttpEndpoints
             WithDocument(doc, context, grains, access, operations.Value, Permission.Read, async grain =>
             {
                 var s = await grain.GetStatus();
+                // Where a document runs is an operator's business: with access control, only the operator key sees it.
+                var internals = access.Mode == AccessMode.Open || HealthEndpoints.IsOperator(context.Request, operations.Value);
                 return Results.Json(new
                 {
                     doc,
                     rev = s.CommittedRev,
                     snapshotRev = s.SnapshotRev,
                     pendingOps = s.PendingOps,
-                    silo = s.Silo,
+                    silo = internals ? s.Silo : null,
                     activatedAt = s.ActivatedAt,
                     subscribedHosts = s.SubscribedHosts,
                     presences = s.Presences,
