@@ -186,6 +186,8 @@ public sealed class LocalCluster : IAsyncDisposable
         "--Collab:Storage:Schema", "cluster_tests",
         "--Collab:FrontEnd:MessagesPerSecond", "100000",
         "--Collab:FrontEnd:MessageBurst", "100000",
+        "--Collab:FrontEnd:ApiRequestsPerSecond", "100000",
+        "--Collab:FrontEnd:ApiBurst", "100000",
         "--Logging:LogLevel:Default", "Warning",
     ];
 

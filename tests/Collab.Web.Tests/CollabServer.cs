@@ -41,6 +41,9 @@ public sealed class CollabServer : IAsyncDisposable
             "--Collab:Cluster:SiloPort", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--Collab:Cluster:ClusterId", "test-" + Guid.NewGuid().ToString("N"),
             "--Logging:LogLevel:Default", "Warning",
+            // Test classes share a server and poll it from one address: the API rate limit has its own tests.
+            "--Collab:FrontEnd:ApiRequestsPerSecond", "100000",
+            "--Collab:FrontEnd:ApiBurst", "100000",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) args.AddRange(["--" + key, value]);
         var app = CollabApp.Build([.. args]);

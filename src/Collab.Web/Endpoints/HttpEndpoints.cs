@@ -19,6 +19,12 @@ internal static class HttpEndpoints
 
     public static void Map(IEndpointRouteBuilder app)
     {
+        var api = app.MapGroup("").RequireRateLimiting(ApiRateLimit.Policy);
+        MapApi(api);
+    }
+
+    private static void MapApi(IEndpointRouteBuilder app)
+    {
         app.MapPost("/api/docs", CreateAsync);
         app.MapPost("/api/operations/revocations", RevokeAsync);
 

@@ -41,11 +41,13 @@ public static class CollabApp
         builder.Services.AddSingleton<DocumentFeeds>();
         builder.Services.AddSingleton<SseSessions>();
         builder.Services.AddSingleton<ConnectionLimiter>();
+        ApiRateLimit.Add(builder.Services);
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DocumentFeeds>());
 
         var app = builder.Build();
         app.Lifetime.ApplicationStarted.Register(() => LogAccessMode(app.Services));
         SecurityHeaders.Use(app);
+        app.UseRateLimiter();
         app.UseWebSockets();
         app.UseDefaultFiles();
         app.UseStaticFiles();

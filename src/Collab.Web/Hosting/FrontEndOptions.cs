@@ -47,6 +47,12 @@ public sealed class FrontEndOptions
     /// <summary>Joins above the sustained rate (a page opening many documents at once).</summary>
     public int JoinBurst { get; set; } = 40;
 
+    /// <summary>Sustained <c>/api/…</c> requests per second per client address; beyond the burst, <c>429</c> with <c>Retry-After</c>.</summary>
+    public int ApiRequestsPerSecond { get; set; } = 50;
+
+    /// <summary>Requests above that rate one address may make at once.</summary>
+    public int ApiBurst { get; set; } = 100;
+
     /// <summary>Live sessions (WebSocket and SSE) this host accepts; more are refused with 4503.</summary>
     public int MaxSessions { get; set; } = 20_000;
 
@@ -76,6 +82,8 @@ public sealed class FrontEndOptions
         if (MessageBurst < 1) return $"{Section}:MessageBurst must be at least 1 (was {MessageBurst}).";
         if (JoinsPerSecond <= 0) return $"{Section}:JoinsPerSecond must be positive (was {JoinsPerSecond}).";
         if (JoinBurst < 1) return $"{Section}:JoinBurst must be at least 1 (was {JoinBurst}).";
+        if (ApiRequestsPerSecond < 1) return $"{Section}:ApiRequestsPerSecond must be at least 1 (was {ApiRequestsPerSecond}).";
+        if (ApiBurst < 1) return $"{Section}:ApiBurst must be at least 1 (was {ApiBurst}).";
         if (MaxSessions < 1) return $"{Section}:MaxSessions must be at least 1 (was {MaxSessions}).";
         if (MaxSessionsPerAddress < 1 || MaxSessionsPerAddress > MaxSessions)
             return $"{Section}:MaxSessionsPerAddress must be between 1 and MaxSessions (was {MaxSessionsPerAddress}).";
