@@ -43,6 +43,22 @@ public sealed class ProtocolTests(DefaultServer fixture) : IClassFixture<Default
     }
 
     [Fact]
+    public async Task The_same_host_under_another_scheme_is_another_origin_unless_a_trusted_proxy_says_so()
+    {
+        var (https, _) = await RawHttp.UpgradeAsync(server.BaseUri, "collab.v1", $"https://{server.BaseUri.Authority}");
+        Assert.Equal(403, https);
+        // From an untrusted peer, X-Forwarded-Proto changes nothing.
+        var (forged, _) = await RawHttp.UpgradeAsync(server.BaseUri, "collab.v1", $"https://{server.BaseUri.Authority}", "X-Forwarded-Proto: https\r\n");
+        Assert.Equal(403, forged);
+
+        await using var behindProxy = await CollabServer.StartAsync(new Dictionary<string, string> { ["Collab:FrontEnd:TrustedProxies:0"] = "127.0.0.1" });
+        var (proxied, _) = await RawHttp.UpgradeAsync(behindProxy.BaseUri, "collab.v1", $"https://{behindProxy.BaseUri.Authority}", "X-Forwarded-Proto: https\r\n");
+        Assert.Equal(101, proxied);
+        var (plain, _) = await RawHttp.UpgradeAsync(behindProxy.BaseUri, "collab.v1", $"http://{behindProxy.BaseUri.Authority}", "X-Forwarded-Proto: https\r\n");
+        Assert.Equal(403, plain);
+    }
+
+    [Fact]
     public async Task A_plain_GET_of_ws_is_a_bad_request()
     {
         using var http = server.Http();

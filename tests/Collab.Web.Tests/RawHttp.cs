@@ -6,7 +6,7 @@ namespace Collab.Web.Tests;
 /// <summary>Sends a hand-written WebSocket upgrade request and returns the raw response head and body (HttpClient cannot send upgrades).</summary>
 public static class RawHttp
 {
-    public static async Task<(int Status, string Response)> UpgradeAsync(Uri baseUri, string? protocol, string? origin)
+    public static async Task<(int Status, string Response)> UpgradeAsync(Uri baseUri, string? protocol, string? origin, string? extraHeaders = null)
     {
         using var tcp = new TcpClient();
         await tcp.ConnectAsync(baseUri.Host, baseUri.Port);
@@ -18,6 +18,7 @@ public static class RawHttp
             .Append("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n");
         if (protocol is not null) request.Append($"Sec-WebSocket-Protocol: {protocol}\r\n");
         if (origin is not null) request.Append($"Origin: {origin}\r\n");
+        if (extraHeaders is not null) request.Append(extraHeaders);
         request.Append("\r\n");
         await stream.WriteAsync(Encoding.ASCII.GetBytes(request.ToString()));
 

@@ -65,6 +65,14 @@ public sealed class FrontEndOptions
     /// </summary>
     public string[] TrustedProxies { get; set; } = [];
 
+    /// <summary>Whether <paramref name="peer"/> is one of <see cref="TrustedProxies"/> (whose forwarded headers count).</summary>
+    public bool TrustsProxy(System.Net.IPAddress? peer)
+    {
+        if (TrustedProxies.Length == 0) return false;
+        var text = peer?.IsIPv4MappedToIPv6 == true ? peer.MapToIPv4().ToString() : peer?.ToString();
+        return TrustedProxies.Any(p => p == "*" || string.Equals(p, text, StringComparison.OrdinalIgnoreCase));
+    }
+
     /// <summary>A session that has not sent a valid <c>hello</c> this long after it opened is closed (4400).</summary>
     public int HelloTimeoutMs { get; set; } = 10_000;
 

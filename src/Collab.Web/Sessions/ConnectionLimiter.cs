@@ -55,13 +55,11 @@ internal sealed class ConnectionLimiter(IOptions<FrontEndOptions> frontEnd)
     {
         var peer = context.Connection.RemoteIpAddress;
         var peerText = peer?.IsIPv4MappedToIPv6 == true ? peer.MapToIPv4().ToString() : peer?.ToString() ?? "unknown";
-        if (!IsTrusted(peerText)) return peerText;
+        if (!options.TrustsProxy(peer)) return peerText;
         var forwarded = context.Request.Headers["X-Forwarded-For"].ToString();
         var last = forwarded.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
         return last is not null && IPAddress.TryParse(last, out var client) ? client.ToString() : peerText;
     }
-
-    private bool IsTrusted(string peer) => options.TrustedProxies.Any(p => p == "*" || string.Equals(p, peer, StringComparison.OrdinalIgnoreCase));
 
     public sealed class Lease(ConnectionLimiter limiter, string address) : IDisposable
     {

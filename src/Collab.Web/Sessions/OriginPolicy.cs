@@ -14,10 +14,21 @@ internal static class OriginPolicy
         var value = origin.ToString();
         if (options.AllowedOrigins.Contains("*")) return true;
         if (!Uri.TryCreate(value, UriKind.Absolute, out var uri)) return false;
-        if (string.Equals(uri.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase)) return true;
+        // Same origin: host, port and scheme. Behind a TLS-terminating proxy the request arrives as http; the proxy's
+        // X-Forwarded-Proto says what the browser used, and counts only from a trusted proxy.
+        if (string.Equals(uri.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase)
+            && string.Equals(uri.Scheme, PublicScheme(request, options), StringComparison.OrdinalIgnoreCase))
+            return true;
         foreach (var allowed in options.AllowedOrigins)
             if (Uri.TryCreate(allowed, UriKind.Absolute, out var a) && Uri.Compare(a, uri, UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0)
                 return true;
         return false;
+    }
+
+    private static string PublicScheme(HttpRequest request, FrontEndOptions options)
+    {
+        var forwarded = request.Headers["X-Forwarded-Proto"].ToString();
+        if (forwarded.Length == 0 || !options.TrustsProxy(request.HttpContext.Connection.RemoteIpAddress)) return request.Scheme;
+        return forwarded.Split(',')[0].Trim();
     }
 }
