@@ -37,6 +37,8 @@ internal sealed class RunResult
     public long Resends { get; set; }
 
     public double? ServerCpuSeconds { get; set; }
+    /// <summary>The kernel's share of <see cref="ServerCpuSeconds"/> (stime: sockets, fsync, page faults).</summary>
+    public double? ServerSystemCpuSeconds { get; set; }
     public double? ServerCpuUsPerCommittedOp { get; set; }
     public long? ServerRssBeforeKb { get; set; }
     public long? ServerRssAfterKb { get; set; }
@@ -54,6 +56,17 @@ internal sealed class RunResult
     public int ConvergedDocuments { get; set; }
     public List<string> Problems { get; set; } = [];
     public int ErrorCount { get; set; }
+
+    /// <summary>Fills the server figures from samples taken before and after the measured window.</summary>
+    public void SetServer(ProcessSample? before, ProcessSample? after)
+    {
+        if (before is not { } b || after is not { } a) return;
+        ServerAgeAtStartSeconds = b.AgeSeconds;
+        ServerCpuSeconds = a.CpuSeconds - b.CpuSeconds;
+        ServerSystemCpuSeconds = a.SystemSeconds - b.SystemSeconds;
+        ServerRssBeforeKb = b.RssKb;
+        ServerRssAfterKb = a.RssKb;
+    }
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
@@ -81,6 +94,7 @@ internal sealed class RunResult
         if (Resends > 0) Add("resends", Resends);
         Add("server CPU s", ServerCpuSeconds, "0.00");
         if (MeasuredSeconds > 0) Add("server CPU cores (CPU s / s)", ServerCpuSeconds / MeasuredSeconds, "0.00");
+        Add("server CPU s in the kernel", ServerSystemCpuSeconds, "0.00");
         Add("server CPU µs per committed op", ServerCpuUsPerCommittedOp, "0");
         Add("server RSS before (KB)", ServerRssBeforeKb);
         Add("server RSS after (KB)", ServerRssAfterKb);

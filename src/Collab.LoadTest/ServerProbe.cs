@@ -3,7 +3,10 @@ using System.Globalization;
 namespace Collab.LoadTest;
 
 /// <summary>CPU time and resident memory of one process, read from /proc/&lt;pid&gt;/stat and /proc/&lt;pid&gt;/status.</summary>
-internal readonly record struct ProcessSample(double CpuSeconds, long RssKb, double AgeSeconds);
+internal readonly record struct ProcessSample(double UserSeconds, double SystemSeconds, long RssKb, double AgeSeconds)
+{
+    public double CpuSeconds => UserSeconds + SystemSeconds;
+}
 
 /// <summary>Reads the server process's counters (Linux only); every figure that needs them is null without <c>--server-pid</c>.</summary>
 internal static class ServerProbe
@@ -29,6 +32,6 @@ internal static class ServerProbe
             rss = long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
             break;
         }
-        return new ProcessSample((utime + stime) / TicksPerSecond, rss, uptime - (start / TicksPerSecond));
+        return new ProcessSample(utime / TicksPerSecond, stime / TicksPerSecond, rss, uptime - (start / TicksPerSecond));
     }
 }

@@ -51,14 +51,8 @@ internal static class EditingWorkload
                 result.LatencyMissing += missing;
             }
             result.BroadcastLatencyMs = LatencyStats.Of(samples);
-            if (before is { } b && after is { } a)
-            {
-                result.ServerAgeAtStartSeconds = b.AgeSeconds;
-                result.ServerCpuSeconds = a.CpuSeconds - b.CpuSeconds;
-                result.ServerRssBeforeKb = b.RssKb;
-                result.ServerRssAfterKb = a.RssKb;
-                if (result.CommittedOps > 0) result.ServerCpuUsPerCommittedOp = result.ServerCpuSeconds * 1e6 / result.CommittedOps;
-            }
+            result.SetServer(before, after);
+            if (result.CommittedOps > 0 && result.ServerCpuSeconds is { } cpu) result.ServerCpuUsPerCommittedOp = cpu * 1e6 / result.CommittedOps;
         }
         finally
         {

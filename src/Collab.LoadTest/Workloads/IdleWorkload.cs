@@ -27,14 +27,8 @@ internal static class IdleWorkload
             await Task.Delay(options.Settle, cancellationToken);
             var after = ServerProbe.Sample(options.ServerPid);
             result.MeasuredSeconds = options.Settle.TotalSeconds;
-            if (before is { } b && after is { } a)
-            {
-                result.ServerAgeAtStartSeconds = b.AgeSeconds;
-                result.ServerCpuSeconds = a.CpuSeconds - b.CpuSeconds;
-                result.ServerRssBeforeKb = b.RssKb;
-                result.ServerRssAfterKb = a.RssKb;
-                result.ServerRssKbPerConnection = (double)(a.RssKb - b.RssKb) / clients.Length;
-            }
+            result.SetServer(before, after);
+            if (before is { } b && after is { } a) result.ServerRssKbPerConnection = (double)(a.RssKb - b.RssKb) / clients.Length;
             await Runner.CheckConvergenceAsync(api, clients, options, result, cancellationToken);
         }
         finally

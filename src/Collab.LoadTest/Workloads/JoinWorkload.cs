@@ -56,12 +56,6 @@ internal static class JoinWorkload
         result.MeasuredSeconds = Stopwatch.GetElapsedTime(joinsStarted).TotalSeconds;
         result.Connections = writers + options.Joins;
         result.JoinMedianMs = LatencyStats.Median(result.JoinMs);
-        if (before is { } b && after is { } a)
-        {
-            result.ServerAgeAtStartSeconds = b.AgeSeconds;
-            result.ServerCpuSeconds = a.CpuSeconds - b.CpuSeconds;
-            result.ServerRssBeforeKb = b.RssKb;
-            result.ServerRssAfterKb = a.RssKb;
-        }
+        result.SetServer(before, after);
     }
 }
