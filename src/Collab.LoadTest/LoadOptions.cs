@@ -74,15 +74,17 @@ internal sealed class LoadOptions
           --json FILE               also write the result as JSON            --seed N   --doc-prefix P   --converge-timeout S
         """;
 
-    /// <summary>Parses <c>workload [--option value]…</c>; throws <see cref="ArgumentException"/> with a message for the user.</summary>
+    /// <summary>Parses <c>workload [--option value]…</c> (the workload may come anywhere); throws <see cref="ArgumentException"/> with a message for the user.</summary>
     public static LoadOptions Parse(IReadOnlyList<string> args)
     {
-        if (args.Count == 0 || !Enum.TryParse<Workload>(args[0], ignoreCase: true, out var workload))
-            throw new ArgumentException("the first argument names the workload: w1, w2, w3, w4, w5 or prefill");
+        var positional = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || !TakesValue(args[i - 1]))).ToList();
+        if (positional.Count != 1 || !Enum.TryParse<Workload>(positional[0], ignoreCase: true, out var workload))
+            throw new ArgumentException("name one workload: w1, w2, w3, w4, w5 or prefill");
         var o = ForWorkload(workload);
-        for (var i = 1; i < args.Count; i++)
+        for (var i = 0; i < args.Count; i++)
         {
             var name = args[i];
+            if (!name.StartsWith("--", StringComparison.Ordinal)) continue;
             if (name == "--cold-start")
             {
                 o.ColdStart = true;
@@ -119,6 +121,8 @@ internal sealed class LoadOptions
             throw new ArgumentException("counts must be at least 1");
         return o;
     }
+
+    private static bool TakesValue(string arg) => arg.StartsWith("--", StringComparison.Ordinal) && arg != "--cold-start";
 
     private static int Int(string name, string value) =>
         int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 0 ? n : throw new ArgumentException($"{name} must be a non-negative integer");

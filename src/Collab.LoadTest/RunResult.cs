@@ -44,6 +44,10 @@ internal sealed class RunResult
     public long? ServerRssAfterKb { get; set; }
     public double? ServerRssKbPerConnection { get; set; }
     public double LoadToolCpuSeconds { get; set; }
+    /// <summary>CPU the load tool used in the measured window (it shares the machine with the server).</summary>
+    public double? LoadToolWindowCpuSeconds { get; set; }
+    /// <summary>Busy CPU of the whole machine in the measured window, minus the server's and the load tool's: contention from other processes.</summary>
+    public double? OtherProcessesCpuSeconds { get; set; }
 
     public LatencyStats? BroadcastLatencyMs { get; set; }
     public int LatencyMissing { get; set; }
@@ -66,6 +70,14 @@ internal sealed class RunResult
         ServerSystemCpuSeconds = a.SystemSeconds - b.SystemSeconds;
         ServerRssBeforeKb = b.RssKb;
         ServerRssAfterKb = a.RssKb;
+    }
+
+    /// <summary>Fills the contention figures from machine samples taken at the edges of the measured window.</summary>
+    public void SetMachine(MachineSample before, MachineSample after)
+    {
+        LoadToolWindowCpuSeconds = after.ToolSeconds - before.ToolSeconds;
+        if (before.BusySeconds is { } b && after.BusySeconds is { } a)
+            OtherProcessesCpuSeconds = Math.Max(0, a - b - LoadToolWindowCpuSeconds.Value - (ServerCpuSeconds ?? 0));
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
@@ -99,7 +111,9 @@ internal sealed class RunResult
         Add("server RSS before (KB)", ServerRssBeforeKb);
         Add("server RSS after (KB)", ServerRssAfterKb);
         Add("server RSS KB per connection", ServerRssKbPerConnection, "0.0");
-        Add("load tool CPU s", LoadToolCpuSeconds, "0.00");
+        Add("load tool CPU s (whole run)", LoadToolCpuSeconds, "0.00");
+        Add("load tool CPU s (measured window)", LoadToolWindowCpuSeconds, "0.00");
+        Add("other processes' CPU s (window)", OtherProcessesCpuSeconds, "0.00");
         if (BroadcastLatencyMs is { } l)
         {
             Add("latency samples", l.Count);

@@ -4,7 +4,7 @@
 # prints a summary at the end (tools/bench/summarize.sh). Usage: tools/bench/baseline.sh [workload…]
 #   RUNS=2 OUT=bench-results/… PORT=5077 WARMUP=3 tools/bench/baseline.sh            # everything
 #   tools/bench/baseline.sh w1 w3                                                    # some of: w1 w2 w3 w4 w5 cold prefill
-set -euo pipefail
+set -uo pipefail
 cd "$(dirname "$0")/../.."
 
 RUNS=${RUNS:-2}
@@ -25,6 +25,7 @@ UNLIMITED=(--Collab:FrontEnd:MessagesPerSecond 100000 --Collab:FrontEnd:MessageB
            --Collab:Documents:OpsPerSecond 100000 --Collab:Documents:OpsBurst 100000)
 
 pid=
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null' EXIT
 start_server() { # $1: data folder, $2: log name
   (cd src/Collab.Web && exec ./bin/Release/net10.0/Collab.Web --urls "$URL" --Collab:Storage:DataPath "$1" \
      "${UNLIMITED[@]}" --Logging:LogLevel:Default Warning) >"$OUT/$2.server.log" 2>&1 &
@@ -34,7 +35,7 @@ wait_ready() { for _ in $(seq 600); do curl -sf "$URL/readyz" >/dev/null && retu
 stop_server() { kill "$pid"; wait "$pid" 2>/dev/null || true; }
 measure() { # $1: run name, then load tool arguments
   local name=$1; shift
-  echo "== $name: ${*}"
+  echo "== $name: ${*} (load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
   "${LOADTEST[@]}" "$@" --server-pid "$pid" --json "$OUT/$name.json" | tee "$OUT/$name.txt" | sed -n '/^workload/,$p'
 }
 fresh() { # $1: run name, then load tool arguments: a new server on an empty folder, warmed up by the workload itself

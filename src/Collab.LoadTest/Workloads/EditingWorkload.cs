@@ -25,12 +25,14 @@ internal static class EditingWorkload
                 log.WriteLine($"warming up for {options.Warmup.TotalSeconds:0.#} s");
                 await Task.Delay(options.Warmup, cancellationToken);
             }
+            var machineBefore = MachineProbe.Sample();
             var before = ServerProbe.Sample(options.ServerPid);
             var from = Stopwatch.GetTimestamp();
             var editsBefore = clients.Sum(c => (long)c.EditsMade);
             log.WriteLine($"measuring for {options.Duration.TotalSeconds:0.#} s");
             await Task.Delay(options.Duration, cancellationToken);
             var after = ServerProbe.Sample(options.ServerPid);
+            var machineAfter = MachineProbe.Sample();
             var to = Stopwatch.GetTimestamp();
             result.Edits = clients.Sum(c => (long)c.EditsMade) - editsBefore;
             await stop.CancelAsync();
@@ -52,6 +54,7 @@ internal static class EditingWorkload
             }
             result.BroadcastLatencyMs = LatencyStats.Of(samples);
             result.SetServer(before, after);
+            result.SetMachine(machineBefore, machineAfter);
             if (result.CommittedOps > 0 && result.ServerCpuSeconds is { } cpu) result.ServerCpuUsPerCommittedOp = cpu * 1e6 / result.CommittedOps;
         }
         finally

@@ -17,6 +17,7 @@ internal static class IdleWorkload
             await Runner.DisposeAllAsync(warm);
             await Task.Delay(options.Warmup, cancellationToken);
         }
+        var machineBefore = MachineProbe.Sample();
         var before = ServerProbe.Sample(options.ServerPid);
         log.WriteLine($"W4: opening {options.Connections} connections on {options.Documents} documents");
         var clients = await Runner.ConnectAsync(api, options, options.Connections, i => $"{options.DocPrefix}-d{i % options.Documents}", i => new EditGenerator(i), cancellationToken);
@@ -26,8 +27,10 @@ internal static class IdleWorkload
             log.WriteLine($"idle for {options.Settle.TotalSeconds:0.#} s");
             await Task.Delay(options.Settle, cancellationToken);
             var after = ServerProbe.Sample(options.ServerPid);
+            var machineAfter = MachineProbe.Sample();
             result.MeasuredSeconds = options.Settle.TotalSeconds;
             result.SetServer(before, after);
+            result.SetMachine(machineBefore, machineAfter);
             if (before is { } b && after is { } a) result.ServerRssKbPerConnection = (double)(a.RssKb - b.RssKb) / clients.Length;
             await Runner.CheckConvergenceAsync(api, clients, options, result, cancellationToken);
         }

@@ -31,6 +31,7 @@ internal static class JoinWorkload
 
         var server = await api.GetDocAsync(doc, cancellationToken);
         result.DocumentChars = server.Text.Length;
+        var machineBefore = MachineProbe.Sample();
         var before = ServerProbe.Sample(options.ServerPid);
         var joinsStarted = Stopwatch.GetTimestamp();
         result.JoinMs = [];
@@ -53,9 +54,11 @@ internal static class JoinWorkload
             }
         }
         var after = ServerProbe.Sample(options.ServerPid);
+        var machineAfter = MachineProbe.Sample();
         result.MeasuredSeconds = Stopwatch.GetElapsedTime(joinsStarted).TotalSeconds;
         result.Connections = writers + options.Joins;
         result.JoinMedianMs = LatencyStats.Median(result.JoinMs);
         result.SetServer(before, after);
+        result.SetMachine(machineBefore, machineAfter);
     }
 }
