@@ -1,0 +1,4 @@
+using BenchmarkDotNet.Running;
+using Collab.Benchmarks;
+
+BenchmarkSwitcher.FromAssembly(typeof(OtBenchmarks).Assembly).Run(args);
