@@ -22,7 +22,10 @@ LOADTEST=(dotnet src/Collab.LoadTest/bin/Release/net10.0/Collab.LoadTest.dll --u
 
 # The peers have no rate limits, so Collab's documented ones (200 frames/s per session, 500 ops/s per document) are lifted.
 UNLIMITED=(--Collab:FrontEnd:MessagesPerSecond 100000 --Collab:FrontEnd:MessageBurst 100000
-           --Collab:Documents:OpsPerSecond 100000 --Collab:Documents:OpsBurst 100000)
+           --Collab:Documents:OpsPerSecond 100000 --Collab:Documents:OpsBurst 100000
+           --Collab:FrontEnd:JoinsPerSecond 100000 --Collab:FrontEnd:JoinBurst 100000
+           --Collab:FrontEnd:ApiRequestsPerSecond 100000 --Collab:FrontEnd:ApiBurst 100000
+           --Collab:FrontEnd:MaxSessions 1000000 --Collab:FrontEnd:MaxSessionsPerAddress 1000000)
 
 pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null' EXIT
