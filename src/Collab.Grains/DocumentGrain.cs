@@ -81,16 +81,17 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
         var committedRev = core.CommittedRev;
         if (sinceRev is { } since && since >= 0 && since <= committedRev && committedRev - since <= options.MaxCatchUpOps)
         {
-            var ops = await ReadCommittedAsync(since, committedRev, options.MaxCatchUpOps);
-            return new JoinResult(since + ops.Length, null, since, ops, presences, access);
+            // Ops only while they stay small: beyond MaxCatchUpBytes the text is the cheaper (and bounded) answer.
+            var ops = await ReadCommittedAsync(since, committedRev, options.MaxCatchUpOps, options.MaxCatchUpBytes);
+            if (since + ops.Length == committedRev) return new JoinResult(committedRev, null, since, ops, presences, access);
         }
-        return new JoinResult(committedRev, core.CommittedText, null, null, presences, access);
+        return new JoinResult(core.CommittedRev, core.CommittedText, null, null, presences, access);
     }
 
     public Task<CommittedOp[]> GetOps(long afterRev, int maxCount)
     {
         ThrowIfFailed();
-        return ReadCommittedAsync(Math.Max(afterRev, 0), core.CommittedRev, Math.Clamp(maxCount, 1, options.MaxCatchUpOps));
+        return ReadCommittedAsync(Math.Max(afterRev, 0), core.CommittedRev, Math.Clamp(maxCount, 1, options.MaxCatchUpOps), options.MaxCatchUpBytes);
     }
 
     public Task<DocumentState> GetState()
@@ -235,15 +236,45 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
         }
     }
 
-    private async Task<CommittedOp[]> ReadCommittedAsync(long afterRev, long upTo, int maxCount)
+    /// <summary>
+    /// The committed ops after <paramref name="afterRev"/> up to <paramref name="upTo"/>: at most
+    /// <paramref name="maxCount"/>, and no more than <paramref name="maxBytes"/> on the wire (always at least one op).
+    /// The store is read in small batches so a range of huge ops never sits in memory at once.
+    /// </summary>
+    private async Task<CommittedOp[]> ReadCommittedAsync(long afterRev, long upTo, int maxCount, long maxBytes)
     {
-        if (core.CommittedOpsInMemory(afterRev, maxCount) is { } inMemory) return inMemory;
-        var stored = await store.ReadOpsAsync(DocumentId, afterRev, (int)Math.Min(maxCount, upTo - afterRev));
-        var ops = new CommittedOp[stored.Count];
-        for (var i = 0; i < ops.Length; i++)
-            ops[i] = new CommittedOp(stored[i].Rev, stored[i].ClientId, stored[i].Seq, Ot.TextOperation.Parse(stored[i].Op));
-        return ops;
+        var result = new List<CommittedOp>();
+        long bytes = 0;
+        if (core.CommittedOpsInMemory(afterRev, maxCount) is { } inMemory)
+        {
+            foreach (var op in inMemory)
+                if (!Take(op)) break;
+            return [.. result];
+        }
+        var next = afterRev;
+        while (next < upTo && result.Count < maxCount)
+        {
+            var stored = await store.ReadOpsAsync(DocumentId, next, (int)Math.Min(Math.Min(StoreBatch, maxCount - result.Count), upTo - next));
+            if (stored.Count == 0) break;
+            foreach (var op in stored)
+            {
+                if (!Take(new CommittedOp(op.Rev, op.ClientId, op.Seq, Ot.TextOperation.Parse(op.Op)))) return [.. result];
+                next = op.Rev;
+            }
+        }
+        return [.. result];
+
+        bool Take(CommittedOp op)
+        {
+            var size = Ot.WireSize.Operation(op.Op) + 64;
+            if (result.Count > 0 && bytes + size > maxBytes) return false;
+            bytes += size;
+            result.Add(op);
+            return true;
+        }
     }
+
+    private const int StoreBatch = 32;
 
     private void NotifyCommitted(CommittedOp[] ops)
     {

@@ -8,6 +8,13 @@ public sealed class DocumentGrainOptions
     /// <summary>How many committed ops stay in memory for transforming late ops and for catch-up.</summary>
     public int WindowSize { get; set; } = 1000;
 
+    /// <summary>
+    /// The most the committed ops of the window may weigh in memory (inserted text at 2 bytes a character, plus
+    /// overhead): large ops push old ones out before <see cref="WindowSize"/> is reached, so a lagging op may get
+    /// <c>stale_rev</c> sooner.
+    /// </summary>
+    public long WindowBytes { get; set; } = 16L * 1024 * 1024;
+
     /// <summary>A snapshot is written after this many ops (and when the document goes idle), so loading stays cheap.</summary>
     public int SnapshotEvery { get; set; } = 1000;
 
@@ -23,6 +30,13 @@ public sealed class DocumentGrainOptions
     /// <summary>The most ops a catch-up (join with rev, or a host filling a gap) returns at once; older clients get the full text.</summary>
     public int MaxCatchUpOps { get; set; } = 10_000;
 
+    /// <summary>
+    /// The most wire bytes (UTF-8 JSON, upper bound) the ops of one catch-up may take; beyond, a join gets the full
+    /// text instead and a host filling a gap gets fewer ops per call. Keep it well below the front end's
+    /// <c>MaxMessageBytes</c> so a <c>joined</c> with ops fits one frame.
+    /// </summary>
+    public long MaxCatchUpBytes { get; set; } = 256 * 1024;
+
     /// <summary>A front-end host's subscription is dropped when not renewed within this time.</summary>
     public TimeSpan SubscriptionExpiry { get; set; } = TimeSpan.FromMinutes(2);
 
@@ -34,6 +48,8 @@ public sealed class DocumentGrainOptions
         if (MaxDocumentLength < 1) return $"{Section}:MaxDocumentLength must be at least 1 (was {MaxDocumentLength}).";
         if (OpsPerSecond <= 0) return $"{Section}:OpsPerSecond must be positive (was {OpsPerSecond}).";
         if (OpsBurst < 1) return $"{Section}:OpsBurst must be at least 1 (was {OpsBurst}).";
+        if (WindowBytes < 64 * 1024) return $"{Section}:WindowBytes must be at least 65536 (was {WindowBytes}).";
+        if (MaxCatchUpBytes < 4096) return $"{Section}:MaxCatchUpBytes must be at least 4096 (was {MaxCatchUpBytes}).";
         if (MaxCatchUpOps < 1) return $"{Section}:MaxCatchUpOps must be at least 1 (was {MaxCatchUpOps}).";
         if (SubscriptionExpiry < TimeSpan.FromSeconds(5)) return $"{Section}:SubscriptionExpiry must be at least 00:00:05 (was {SubscriptionExpiry}).";
         return null;

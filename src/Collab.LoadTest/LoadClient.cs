@@ -27,6 +27,8 @@ internal sealed class LoadClient : IAsyncDisposable
     private Task sending = Task.CompletedTask;
 
     private TextBuffer text = new();
+    // A joined text arriving in parts (docs/protocol.md, "Large texts").
+    private (ServerFrame Joined, System.Text.StringBuilder Text)? partial;
     private long rev;
     private long nextSeq = 1;
     private Pending? outstanding;
@@ -189,6 +191,15 @@ internal sealed class LoadClient : IAsyncDisposable
             case "welcome":
                 Author = frame.Author;
                 welcomed.TrySetResult();
+                break;
+            case "joined" when frame.Parts > 1:
+                partial = (frame, new System.Text.StringBuilder(frame.Text));
+                break;
+            case "text" when partial is { } parts:
+                parts.Text.Append(frame.Text);
+                if (frame.Part != frame.Parts) break;
+                partial = null;
+                Handle(parts.Joined.WithText(parts.Text.ToString()).WithoutParts(), receivedAt);
                 break;
             case "joined":
                 lock (gate)

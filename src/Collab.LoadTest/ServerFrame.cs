@@ -18,6 +18,25 @@ internal sealed class ServerFrame
     public string? Message { get; private set; }
     public int? RetryAfterMs { get; private set; }
     public bool Fatal { get; private set; }
+    /// <summary>A full text sent in parts: how many (on the <c>joined</c> and each <c>text</c> frame).</summary>
+    public int? Parts { get; private set; }
+    public int? Part { get; private set; }
+
+    /// <summary>Completes a <c>joined</c> that came in parts with the concatenated text.</summary>
+    public ServerFrame WithText(string text)
+    {
+        var copy = (ServerFrame)MemberwiseClone();
+        copy.Text = text;
+        return copy;
+    }
+
+    public ServerFrame WithoutParts()
+    {
+        var copy = (ServerFrame)MemberwiseClone();
+        copy.Parts = null;
+        copy.Part = null;
+        return copy;
+    }
 
     /// <summary>Reads one frame from its UTF-8 bytes without building a DOM (unknown fields are skipped).</summary>
     public static ServerFrame Parse(ReadOnlySpan<byte> utf8)
@@ -36,6 +55,8 @@ internal sealed class ServerFrame
             else if (reader.ValueTextEquals("sessionId"u8)) frame.SessionId = NextString(ref reader);
             else if (reader.ValueTextEquals("code"u8)) frame.Code = NextString(ref reader);
             else if (reader.ValueTextEquals("message"u8)) frame.Message = NextString(ref reader);
+            else if (reader.ValueTextEquals("parts"u8)) frame.Parts = (int)NextInt64(ref reader);
+            else if (reader.ValueTextEquals("part"u8)) frame.Part = (int)NextInt64(ref reader);
             else if (reader.ValueTextEquals("retryAfterMs"u8)) frame.RetryAfterMs = (int)NextInt64(ref reader);
             else if (reader.ValueTextEquals("fatal"u8))
             {

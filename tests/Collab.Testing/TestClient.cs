@@ -32,6 +32,11 @@ public sealed class TestClient : IAsyncDisposable
     /// <summary>This session's public tag, from <c>welcome</c>: how the server names its ops and cursors to others.</summary>
     public string? Author { get; private set; }
 
+    /// <summary>The largest message received so far, in bytes.</summary>
+    public int MaxFrameBytes { get; private set; }
+
+    private readonly JoinedParts parts = new();
+
     /// <summary>Set once the server closed the socket.</summary>
     public WebSocketCloseStatus? CloseStatus { get; private set; }
 
@@ -149,7 +154,8 @@ public sealed class TestClient : IAsyncDisposable
                 if (!result.EndOfMessage) continue;
                 var bytes = message.ToArray();
                 RawFrames?.Enqueue(bytes);
-                inbox.Writer.TryWrite(JsonDocument.Parse(bytes).RootElement.Clone());
+                MaxFrameBytes = Math.Max(MaxFrameBytes, bytes.Length);
+                if (parts.Offer(JsonDocument.Parse(bytes).RootElement.Clone()) is { } frame) inbox.Writer.TryWrite(frame);
                 message.SetLength(0);
             }
         }

@@ -73,6 +73,9 @@ public sealed class DocumentCore
     /// <summary>Ops held in memory for transforms and catch-up.</summary>
     public int WindowCount => window.Count;
 
+    /// <summary>What the ops held in memory weigh (bounded by <see cref="DocumentGrainOptions.WindowBytes"/> plus the ops not yet committed).</summary>
+    public long WindowBytes => window.Bytes;
+
     /// <summary>The dedupe table.</summary>
     public ClientTable Clients => clients;
 
@@ -206,7 +209,7 @@ public sealed class DocumentCore
 
     private void Trim()
     {
-        window.Trim(CommittedRev, options.WindowSize);
+        window.Trim(CommittedRev, options.WindowSize, options.WindowBytes);
         clients.Prune(CommittedRev - options.WindowSize);
     }
 

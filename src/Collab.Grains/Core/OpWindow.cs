@@ -1,4 +1,5 @@
 using Collab.Contracts;
+using Collab.Ot;
 
 namespace Collab.Grains.Core;
 
@@ -10,6 +11,7 @@ public sealed class OpWindow
 {
     private readonly List<CommittedOp> entries = [];
     private long firstRev = 1;
+    private long bytes;
 
     /// <summary>The newest revision held (or the revision the window starts after, when empty).</summary>
     public long LastRev => firstRev + entries.Count - 1;
@@ -20,9 +22,13 @@ public sealed class OpWindow
     /// <summary>How many ops the window holds.</summary>
     public int Count => entries.Count;
 
+    /// <summary>What the ops held weigh in memory (<see cref="WireSize.Memory"/>).</summary>
+    public long Bytes => bytes;
+
     public void Reset(long rev)
     {
         entries.Clear();
+        bytes = 0;
         firstRev = rev + 1;
     }
 
@@ -30,18 +36,29 @@ public sealed class OpWindow
     {
         if (op.Rev != LastRev + 1) throw new InvalidOperationException($"Window expected rev {LastRev + 1}, got {op.Rev}.");
         entries.Add(op);
+        bytes += WireSize.Memory(op.Op);
     }
 
     public CommittedOp this[long rev] => entries[(int)(rev - firstRev)];
 
-    /// <summary>Keeps at least <paramref name="keep"/> ops before <paramref name="committedRev"/>; trims in chunks so the cost is amortised.</summary>
+    /// <summary>
+    /// Keeps at most <paramref name="keep"/> committed ops before <paramref name="committedRev"/> (trimming in chunks
+    /// of half that, so the cost is amortised), and fewer when they weigh more than <paramref name="maxBytes"/>: the
+    /// oldest committed ops go first; ops not yet committed always stay.
+    /// </summary>
     /// <returns>Whether anything was dropped.</returns>
-    public bool Trim(long committedRev, int keep)
+    public bool Trim(long committedRev, int keep, long maxBytes = long.MaxValue)
     {
-        var removable = (int)Math.Min(committedRev - keep - (firstRev - 1), entries.Count);
-        if (removable < Math.Max(keep / 2, 1)) return false;
+        var committed = (int)Math.Min(committedRev - (firstRev - 1), entries.Count);
+        var removable = Math.Min(committed - keep, entries.Count);
+        if (removable < Math.Max(keep / 2, 1)) removable = 0;
+        var left = bytes;
+        for (var i = 0; i < removable; i++) left -= WireSize.Memory(entries[i].Op);
+        while (left > maxBytes && removable < committed) left -= WireSize.Memory(entries[removable++].Op);
+        if (removable <= 0) return false;
         entries.RemoveRange(0, removable);
         firstRev += removable;
+        bytes = left;
         return true;
     }
 

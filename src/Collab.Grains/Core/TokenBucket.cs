@@ -29,17 +29,24 @@ public sealed class TokenBucket
     public bool TryTake(out int retryAfterMs) => TryTake(Now, out retryAfterMs);
 
     /// <summary>Takes one token at <paramref name="now"/>, or says how many milliseconds until one is available.</summary>
-    public bool TryTake(TimeSpan now, out int retryAfterMs)
+    public bool TryTake(TimeSpan now, out int retryAfterMs) => TryTake(1, now, out retryAfterMs);
+
+    /// <summary>
+    /// Takes <paramref name="cost"/> tokens at <paramref name="now"/> (a cost above the burst is capped at the burst, so
+    /// it can pass once the bucket is full), or says how many milliseconds until they are available.
+    /// </summary>
+    public bool TryTake(double cost, TimeSpan now, out int retryAfterMs)
     {
+        cost = Math.Min(cost, burst);
         if (last is { } previous && now > previous) tokens = Math.Min(burst, tokens + (now - previous).TotalSeconds * rate);
         if (last is null || now > last) last = now;
-        if (tokens >= 1)
+        if (tokens >= cost)
         {
-            tokens -= 1;
+            tokens -= cost;
             retryAfterMs = 0;
             return true;
         }
-        retryAfterMs = (int)Math.Ceiling((1 - tokens) / rate * 1000);
+        retryAfterMs = Math.Max(1, (int)Math.Ceiling((cost - tokens) / rate * 1000));
         return false;
     }
 }

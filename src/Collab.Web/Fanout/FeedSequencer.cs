@@ -14,9 +14,14 @@ namespace Collab.Web.Fanout;
 /// Frames for other sessions name an op's or cursor's author by its tag (<see cref="AuthorTags"/>), never by clientId:
 /// the clientId, which decides here whether a session gets an <c>op</c> or its own <c>ack</c>, stays on the server.
 /// </remarks>
-internal sealed class FeedSequencer(string documentId, AuthorTags tags, int recentCapacity = FeedSequencer.DefaultRecentCapacity)
+internal sealed class FeedSequencer(string documentId, AuthorTags tags, int recentCapacity = FeedSequencer.DefaultRecentCapacity, long recentBytes = FeedSequencer.DefaultRecentBytes)
 {
     public const int DefaultRecentCapacity = 512;
+
+    /// <summary>The most the recent frames may weigh together; large ops push old ones out before the count is reached.</summary>
+    public const long DefaultRecentBytes = 4L * 1024 * 1024;
+
+    private long recentWeight;
 
     private readonly List<SessionDocument> sessions = [];
     private readonly Queue<(CommittedOp Op, byte[] Frame)> recent = new();
@@ -29,6 +34,11 @@ internal sealed class FeedSequencer(string documentId, AuthorTags tags, int rece
 
     /// <summary>Recent frames kept for joiners.</summary>
     public int RecentCount => recent.Count;
+
+    /// <summary>What the recent frames weigh, in bytes (frames plus the ops they were built from).</summary>
+    public long RecentBytes => recentWeight;
+
+    private static long Weight(CommittedOp op, byte[] frame) => frame.Length + Ot.WireSize.Memory(op.Op);
 
     /// <summary>The host subscribed; the grain was at <paramref name="committedRev"/>.</summary>
     public void Subscribed(long committedRev)
@@ -67,11 +77,28 @@ internal sealed class FeedSequencer(string documentId, AuthorTags tags, int rece
     /// </summary>
     public void Attach(SessionDocument member, JoinResult join, IEnumerable<(CommittedOp Op, byte[] Frame)> missed)
     {
-        member.Rev = join.Rev;
-        if (!member.Session.Enqueue(Frames.Joined(documentId, join, tags, member.AccessLabel))) return;
+        var session = member.Session;
+        var maxFrame = session.MaxFrameBytes;
+        if (join.Text is { } text)
+        {
+            member.Rev = join.Rev;
+            var queued = TextParts.Needed(text, maxFrame)
+                ? session.Enqueue(new TextParts(documentId, join.Rev, member.AccessLabel, text, maxFrame))
+                : session.Enqueue(Frames.Joined(documentId, join, tags, member.AccessLabel));
+            if (!queued) return;
+        }
+        else
+        {
+            // As many catch-up ops as fit the frame go into joined; the rest follow as op (or ack) frames, in order.
+            var ops = join.Ops ?? [];
+            var fit = Frames.JoinedOps(ops, maxFrame);
+            member.Rev = (join.Since ?? 0) + fit;
+            if (!session.Enqueue(Frames.Joined(documentId, join, tags, member.AccessLabel, fit))) return;
+            for (var i = fit; i < ops.Length; i++) Deliver(member, ops[i], Frames.Op(documentId, ops[i], tags.For(ops[i].ClientId)));
+        }
         foreach (var (op, frame) in missed) Deliver(member, op, frame);
         foreach (var presence in join.Presences)
-            if (presence.SessionId != member.Session.Id) member.Session.Enqueue(Frames.Presence(documentId, presence, tags.For(presence.ClientId)));
+            if (presence.SessionId != session.Id) session.Enqueue(Frames.Presence(documentId, presence, tags.For(presence.ClientId)));
         sessions.Add(member);
     }
 
@@ -110,7 +137,12 @@ internal sealed class FeedSequencer(string documentId, AuthorTags tags, int rece
         var frame = Frames.Op(documentId, op, tags.For(op.ClientId));
         LastRev = op.Rev;
         recent.Enqueue((op, frame));
-        if (recent.Count > recentCapacity) recent.Dequeue();
+        recentWeight += Weight(op, frame);
+        while (recent.Count > 0 && (recent.Count > recentCapacity || recentWeight > recentBytes))
+        {
+            var (old, oldFrame) = recent.Dequeue();
+            recentWeight -= Weight(old, oldFrame);
+        }
         foreach (var member in sessions) Deliver(member, op, frame);
     }
 

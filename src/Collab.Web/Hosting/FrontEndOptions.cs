@@ -38,6 +38,12 @@ public sealed class FrontEndOptions
     /// <summary>How many <c>op</c>/<c>presence</c> frames a session may send in a burst above the sustained rate (a paste, a reconnect flush).</summary>
     public int MessageBurst { get; set; } = 400;
 
+    /// <summary>Sustained bytes of <c>op</c> frames one session may send per second; beyond the burst they get <c>rate_limited</c>.</summary>
+    public double OpBytesPerSecond { get; set; } = 2 * 1024 * 1024;
+
+    /// <summary>Bytes of <c>op</c> frames a session may send at once above that rate (a large paste arrives in parts that fit it).</summary>
+    public int OpByteBurst { get; set; } = 16 * 1024 * 1024;
+
     /// <summary>How long a graceful close waits for the client's close frame before aborting the socket.</summary>
     public int CloseTimeoutMs { get; set; } = 5_000;
 
@@ -88,6 +94,8 @@ public sealed class FrontEndOptions
         if (MaxDocumentsPerSession < 1) return $"{Section}:MaxDocumentsPerSession must be at least 1 (was {MaxDocumentsPerSession}).";
         if (MessagesPerSecond <= 0) return $"{Section}:MessagesPerSecond must be positive (was {MessagesPerSecond}).";
         if (MessageBurst < 1) return $"{Section}:MessageBurst must be at least 1 (was {MessageBurst}).";
+        if (OpBytesPerSecond < 1024) return $"{Section}:OpBytesPerSecond must be at least 1024 (was {OpBytesPerSecond}).";
+        if (OpByteBurst < MaxMessageBytes) return $"{Section}:OpByteBurst must be at least MaxMessageBytes (was {OpByteBurst}).";
         if (JoinsPerSecond <= 0) return $"{Section}:JoinsPerSecond must be positive (was {JoinsPerSecond}).";
         if (JoinBurst < 1) return $"{Section}:JoinBurst must be at least 1 (was {JoinBurst}).";
         if (ApiRequestsPerSecond < 1) return $"{Section}:ApiRequestsPerSecond must be at least 1 (was {ApiRequestsPerSecond}).";

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using Collab.Contracts;
+using Collab.Ot;
 
 namespace Collab.Web.Protocol;
 
@@ -30,12 +31,18 @@ internal static class Frames
         w.WriteNumber("maxMessageBytes"u8, maxMessageBytes);
     });
 
-    /// <summary><c>joined</c>; each op of a catch-up names its author by <paramref name="tags"/>, never by clientId.</summary>
-    public static byte[] Joined(string doc, JoinResult join, AuthorTags tags, string? access = null) => Build(w =>
+    /// <summary>
+    /// <c>joined</c> with the full text (when it fits one frame) or with the first <paramref name="opCount"/> ops of a
+    /// catch-up (all of them by default; <see cref="JoinedOps"/> says how many fit), each op naming its author by
+    /// <paramref name="tags"/>, never by clientId. A text too large for one frame goes out as <see cref="TextParts"/>.
+    /// </summary>
+    public static byte[] Joined(string doc, JoinResult join, AuthorTags tags, string? access = null, int? opCount = null) => Build(w =>
     {
         w.WriteString("type"u8, "joined"u8);
         w.WriteString("doc"u8, doc);
-        w.WriteNumber("rev"u8, join.Rev);
+        var ops = join.Ops ?? [];
+        var count = Math.Min(opCount ?? ops.Length, ops.Length);
+        w.WriteNumber("rev"u8, join.Text is not null ? join.Rev : (join.Since ?? 0) + count);
         if (access is not null) w.WriteString("access"u8, access);
         if (join.Text is not null)
         {
@@ -44,13 +51,43 @@ internal static class Frames
         }
         w.WriteNumber("since"u8, join.Since ?? 0);
         w.WriteStartArray("ops"u8);
-        foreach (var op in join.Ops ?? [])
+        for (var i = 0; i < count; i++)
         {
             w.WriteStartObject();
-            WriteCommitted(w, op, tags.For(op.ClientId));
+            WriteCommitted(w, ops[i], tags.For(ops[i].ClientId));
             w.WriteEndObject();
         }
         w.WriteEndArray();
+    });
+
+    /// <summary>Bytes a frame may use besides its payload (type, doc id, revision, access, author tag, seq).</summary>
+    public const int Overhead = 512;
+
+    /// <summary>How many of a catch-up's ops fit one <c>joined</c> frame of at most <paramref name="maxFrameBytes"/> (at least one).</summary>
+    public static int JoinedOps(CommittedOp[] ops, int maxFrameBytes)
+    {
+        long bytes = Overhead;
+        for (var i = 0; i < ops.Length; i++)
+        {
+            bytes += WireSize.Operation(ops[i].Op) + 128;
+            if (bytes > maxFrameBytes) return Math.Max(i, 1);
+        }
+        return ops.Length;
+    }
+
+    /// <summary>
+    /// Part <paramref name="part"/> (1-based) of a full text sent in <paramref name="parts"/> frames: the first is a
+    /// <c>joined</c> with <c>parts</c>, the others are <c>text</c> frames; the client concatenates their <c>text</c>.
+    /// </summary>
+    public static byte[] TextPart(string doc, long rev, string? access, string text, int start, int end, int part, int parts) => Build(w =>
+    {
+        w.WriteString("type"u8, part == 1 ? "joined"u8 : "text"u8);
+        w.WriteString("doc"u8, doc);
+        w.WriteNumber("rev"u8, rev);
+        if (part == 1 && access is not null) w.WriteString("access"u8, access);
+        if (part > 1) w.WriteNumber("part"u8, part);
+        w.WriteNumber("parts"u8, parts);
+        w.WriteString("text"u8, text.AsSpan(start, end - start));
     });
 
     /// <summary>An <c>op</c> broadcast; <paramref name="author"/> is the tag of the op's clientId, which stays on the server.</summary>

@@ -15,7 +15,9 @@ internal sealed partial class Session
 {
     private readonly FrontEndOptions options;
     private readonly ILogger logger;
-    private readonly Channel<byte[]> outbox;
+    // byte[] frames, and TextParts (cut into frames as the writer reaches them).
+    private readonly Channel<object> outbox;
+    private readonly OutboxReader reader;
     private readonly CancellationTokenSource aborted = new();
     // Written by the receive loop, the feed loops and the shutdown callback: the first close wins, atomically.
     private CloseReason? closeRequest;
@@ -25,11 +27,12 @@ internal sealed partial class Session
     {
         this.options = options;
         this.logger = logger;
-        outbox = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(options.SendQueueFrames)
+        outbox = Channel.CreateBounded<object>(new BoundedChannelOptions(options.SendQueueFrames)
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
+        reader = new OutboxReader(this);
         // Sockets that never say hello would otherwise be held for as long as they keep the connection open.
         helloDeadline = new Timer(_ =>
         {
@@ -82,14 +85,28 @@ internal sealed partial class Session
     /// <summary>The documents this session joined, by id. Touched only by the receive loop.</summary>
     public Dictionary<string, SessionDocument> Documents { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The largest frame the client accepts (announced as <c>maxMessageBytes</c>): nothing queued is larger.</summary>
+    public int MaxFrameBytes => options.MaxMessageBytes;
+
     /// <summary>Queues a frame; returns false (and closes the session) when the client is not keeping up.</summary>
     public bool Enqueue(byte[] frame)
     {
-        // Bounded twice: in frames (the channel) and in bytes (large ops), whichever fills first.
-        // A single frame larger than the byte bound (a big catch-up) still goes through an otherwise empty queue.
+        // Bounded twice: in frames (the channel) and in bytes (large ops), whichever fills first. No frame is larger
+        // than MaxFrameBytes (texts beyond it go as TextParts), so one always fits an empty queue.
         var queued = Interlocked.Add(ref queuedBytes, frame.Length);
         if ((queued <= options.SendQueueBytes || queued == frame.Length) && outbox.Writer.TryWrite(frame)) return true;
         Interlocked.Add(ref queuedBytes, -frame.Length);
+        return Overflowed();
+    }
+
+    /// <summary>
+    /// Queues a full text to go out in parts: one queue slot; its frames are built (and count against the byte bound)
+    /// only as the writer takes them, so a reader that stalls holds one part, not the text.
+    /// </summary>
+    public bool Enqueue(TextParts parts) => outbox.Writer.TryWrite(parts) || Overflowed();
+
+    private bool Overflowed()
+    {
         if (Close(CloseCodes.SendQueueOverflow, "send queue overflow: reconnect and resume with join+rev"))
         {
             LogOverflow(logger, Id, options.SendQueueFrames, options.SendQueueBytes);
@@ -118,7 +135,7 @@ internal sealed partial class Session
     private sealed record CloseReason(int Code, string Reason);
 
     /// <summary>The frames to send, in order; completes when the session closes. Call <see cref="Sent"/> for each frame taken.</summary>
-    public ChannelReader<byte[]> Outbox => outbox.Reader;
+    public ChannelReader<byte[]> Outbox => reader;
 
     /// <summary>A frame left the queue (written to the transport): its bytes no longer count against the bound.</summary>
     public void Sent(byte[] frame) => Interlocked.Add(ref queuedBytes, -frame.Length);
@@ -133,4 +150,44 @@ internal sealed partial class Session
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} stopped reading: its send queue ({Frames} frames, {Bytes} bytes) overflowed; closing with 4409")]
     private static partial void LogOverflow(ILogger logger, string sessionId, int frames, int bytes);
+
+    /// <summary>The outbox as the transports read it: frames, with queued texts expanded part by part.</summary>
+    private sealed class OutboxReader(Session session) : ChannelReader<byte[]>
+    {
+        // Only the transport's single writer loop reads, so this needs no lock.
+        private TextParts? current;
+
+        public override Task Completion => session.outbox.Reader.Completion;
+
+        public override bool TryRead(out byte[] item)
+        {
+            while (true)
+            {
+                if (current is not null)
+                {
+                    if (current.TryNext(out item))
+                    {
+                        // Counted from now until Sent, like any queued frame.
+                        Interlocked.Add(ref session.queuedBytes, item.Length);
+                        return true;
+                    }
+                    current = null;
+                }
+                if (!session.outbox.Reader.TryRead(out var next))
+                {
+                    item = [];
+                    return false;
+                }
+                if (next is byte[] frame)
+                {
+                    item = frame;
+                    return true;
+                }
+                current = (TextParts)next;
+            }
+        }
+
+        public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) =>
+            current is not null ? ValueTask.FromResult(true) : session.outbox.Reader.WaitToReadAsync(cancellationToken);
+    }
 }

@@ -20,6 +20,8 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
     private readonly TokenBucket rate = new(options.MessagesPerSecond, options.MessageBurst);
     // Each join may activate a document grain somewhere in the cluster: far fewer than edits.
     private readonly TokenBucket joins = new(options.JoinsPerSecond, options.JoinBurst);
+    // Bytes of op frames: a few huge ops a second would otherwise pass the frame-count limit.
+    private readonly TokenBucket opBytes = new(options.OpBytesPerSecond, options.OpByteBurst);
 
     public async Task HandleAsync(ReadOnlyMemory<byte> utf8)
     {
@@ -59,6 +61,10 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
             case "op" or "presence" when !rate.TryTake(out var retryAfterMs):
                 Reply(Frames.Error(ErrorCodes.RateLimited, $"more than {options.MessagesPerSecond} op/presence frames per second; this frame was not applied, send it again after retryAfterMs",
                     ValidDoc(frame.Doc), frame.Seq, retryAfterMs: retryAfterMs));
+                return;
+            case "op" when !opBytes.TryTake(utf8.Length, TokenBucket.Now, out var bytesRetryAfterMs):
+                Reply(Frames.Error(ErrorCodes.RateLimited, $"more than {options.OpBytesPerSecond} bytes of ops per second; this frame was not applied, send it again after retryAfterMs",
+                    ValidDoc(frame.Doc), frame.Seq, retryAfterMs: bytesRetryAfterMs));
                 return;
             case "op":
                 await SubmitAsync(frame);
@@ -305,6 +311,14 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
         if (frame.Rev is not { } rev || frame.Seq is not { } seq || frame.Op is not { } op)
         {
             Reply(Frames.Error(ErrorCodes.BadRequest, "'op' needs 'rev' (the revision it is based on), 'seq' and 'op'", doc, frame.Seq));
+            return;
+        }
+
+        // Others receive the op re-encoded (astral characters and controls escaped): it must fit their frame limit too.
+        if (WireSize.Operation(op) + Frames.Overhead > options.MaxMessageBytes)
+        {
+            Reply(Frames.Error(ErrorCodes.TooLarge,
+                $"this op could take up to {WireSize.Operation(op) + Frames.Overhead} bytes in a frame (the limit is {options.MaxMessageBytes}); split it into smaller ops (see the protocol's op size rule)", doc, seq));
             return;
         }
 

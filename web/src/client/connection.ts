@@ -6,9 +6,9 @@
  * The session runs over a WebSocket or, where that cannot be established, over SSE+POST (transport.ts); the
  * choice is made by TransportPolicy (transportPolicy.ts) and is invisible to the documents.
  */
-import { CLOSE_EXPIRED, CLOSE_HEARTBEAT_TIMEOUT, CLOSE_QUEUE_OVERFLOW, CLOSE_REVOKED, CLOSE_SERVER_SHUTDOWN, type ClientFrame, type ServerFrame, type UserInfo, type WelcomeFrame } from "./protocol";
+import { CLOSE_EXPIRED, CLOSE_REVOKED, type ClientFrame, type JoinedFrame, type ServerFrame, type UserInfo, type WelcomeFrame } from "./protocol";
 import { newTabClientId, randomId } from "./ids";
-import { SSE_SESSION_GONE, SseTransport, TRANSPORT_LABEL, WebSocketTransport, type Transport, type TransportClose, type TransportKind } from "./transport";
+import { SseTransport, TRANSPORT_LABEL, WebSocketTransport, type Transport, type TransportClose, type TransportKind } from "./transport";
 import { TransportPolicy } from "./transportPolicy";
 
 /**
@@ -69,6 +69,11 @@ export interface ConnectionOptions {
   retryWebSocketEvery?: number;
   /** A transport that has not answered `hello` within this long is given up (a WebSocket: fall back). Default 4000. */
   helloTimeoutMs?: number;
+  /**
+   * A connection that stayed welcomed this long resets the reconnect backoff (default 10 000 ms). Shorter-lived ones
+   * keep backing off, so a server that closes every connection soon after the welcome is not hammered.
+   */
+  stableMs?: number;
   /** For tests outside a browser. */
   webSocket?: typeof WebSocket;
   fetch?: typeof fetch;
@@ -83,8 +88,12 @@ export function backoffDelay(attempt: number, { baseMs, maxMs }: BackoffOptions,
 export class CollabConnection {
   status: ConnectionStatus = "connecting";
   welcome: WelcomeFrame | null = null;
-  /** Consecutive failed attempts; 0 once welcomed. */
+  /** Consecutive attempts that did not last (see `stableMs`); the reconnect delay grows with it. */
   attempt = 0;
+  /** When the current transport was welcomed (ms since epoch), or null. */
+  private welcomedAt: number | null = null;
+  /** Full texts arriving in parts (`joined` with `parts`, then `text` frames), by document. */
+  private readonly partial = new Map<string, { joined: JoinedFrame; texts: string[]; parts: number }>();
   /** When the next attempt is due (ms since epoch), while waiting to reconnect. */
   nextAttemptAt: number | null = null;
   /** The transport of the current (or last) attempt. */
@@ -322,8 +331,11 @@ export class CollabConnection {
     }
     // 1001 (shutdown), 4408 (heartbeat timeout), 4409 (queue overflow), SSE session gone: the session ended, the
     // server is fine: reconnect and resume at once. 1006 (dropped), 1011 and the rest: reconnect with backoff.
-    const resumable = [CLOSE_SERVER_SHUTDOWN, CLOSE_HEARTBEAT_TIMEOUT, CLOSE_QUEUE_OVERFLOW, SSE_SESSION_GONE].includes(info.code);
-    if (resumable && !neverWorked) this.attempt = 0;
+    // Whatever the code, a connection that lasted comes back at the base delay; one that ended soon after its welcome
+    // (a server that keeps closing it, a frame it keeps refusing) keeps backing off instead of reconnecting in a loop.
+    const stable = this.welcomedAt !== null && Date.now() - this.welcomedAt >= (this.options.stableMs ?? 10000);
+    if (stable) this.attempt = 0;
+    this.welcomedAt = null;
     this.scheduleReconnect();
   }
 
@@ -344,7 +356,7 @@ export class CollabConnection {
     }
     if (frame.type === "welcome") {
       this.welcome = frame;
-      this.attempt = 0;
+      this.welcomedAt = Date.now();
       this.clearHelloTimer();
       this.policy.welcomed(this.transportKind);
       this.startHeartbeat(frame.heartbeatMs);
@@ -354,6 +366,26 @@ export class CollabConnection {
     }
     if (frame.type === "pong") return;
     if (frame.type === "error" && frame.fatal) return; // the close that follows drives the reconnect
+    if (frame.type === "joined" && (frame.parts ?? 1) > 1) {
+      // A text too large for one frame: hold it until its parts are in (they come next, in order).
+      this.partial.set(frame.doc, { joined: frame, texts: [frame.text ?? ""], parts: frame.parts! });
+      return;
+    }
+    if (frame.type === "text") {
+      const held = this.partial.get(frame.doc);
+      if (!held || frame.rev !== held.joined.rev || frame.part !== held.texts.length + 1) {
+        // Out of order cannot happen on one ordered connection; treat it as a broken stream.
+        this.partial.delete(frame.doc);
+        this.drop("text parts out of order");
+        return;
+      }
+      held.texts.push(frame.text);
+      if (held.texts.length < held.parts) return;
+      this.partial.delete(frame.doc);
+      const { parts: _parts, ...joined } = held.joined;
+      this.handlers.get(frame.doc)?.frame({ ...joined, text: held.texts.join("") });
+      return;
+    }
     const doc = "doc" in frame ? frame.doc : undefined;
     if (doc !== undefined) this.handlers.get(doc)?.frame(frame);
   }
@@ -394,6 +426,7 @@ export class CollabConnection {
 
   private detach(): void {
     this.current = null;
+    this.partial.clear();
     this.opened = false;
     this.welcome = null;
     this.clearHelloTimer();

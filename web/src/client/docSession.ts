@@ -237,6 +237,12 @@ export class DocSession implements OtClientHost {
     this.sendOp(rev, seq, op);
   }
 
+  maxOpBytes(): number {
+    // The frame also carries type, doc, rev and seq: the server keeps the same 512 bytes for them.
+    const max = this.connection.welcome?.maxMessageBytes;
+    return max ? Math.max(1024, max - 512) : 60000;
+  }
+
   private sendOp(rev: number, seq: number, op: TextOperation): void {
     if (this.connection.send({ type: "op", doc: this.doc, rev, seq, op: op.toJSON() })) this.sentSeq = Math.max(this.sentSeq, seq);
   }
@@ -426,6 +432,13 @@ export class DocSession implements OtClientHost {
         this.joined = false;
         this.presence.clear();
         this.pushCursors();
+        this.emit();
+        break;
+      case "too_large":
+        // The document would outgrow its limit (or the op its frame): resending can only be refused again. Say so
+        // once, and put the text back to the server's.
+        this.refused = frame;
+        if (aboutOutstanding) this.dropUnsent();
         this.emit();
         break;
       case "forbidden":

@@ -4,6 +4,7 @@
  * keeps the server's text at its revision so that work can be persisted and cursors mapped.
  */
 import { TextOperation } from "./textOperation";
+import { splitOp } from "./wireSize";
 
 /** The op in flight: its seq never changes, whatever it is rebased over. */
 export interface Outstanding {
@@ -25,6 +26,11 @@ export interface OtClientHost {
   applyRemote(op: TextOperation): void;
   /** Revision `rev` was committed: `op` is in the server text's coordinates at rev − 1; `author` is its author's tag. */
   committed(rev: number, op: TextOperation, author: string): void;
+  /**
+   * The most an op may weigh in a frame (wireSize.ts); larger local edits go out as several consecutive ops, each sent
+   * after the previous one's ack. Default: 60 000 bytes.
+   */
+  maxOpBytes?(): number;
 }
 
 /** The server skipped or repeated a revision: the client must resynchronise (join again with its rev). */
@@ -86,12 +92,9 @@ export class OtClient {
   /** The user changed the text (op based on the local text). */
   applyLocal(op: TextOperation, edits = 1): void {
     switch (this.state.kind) {
-      case "synchronized": {
-        const outstanding = { op, seq: this.nextSeq++, edits };
-        this.state = { kind: "awaitingAck", outstanding };
-        this.host.send(op, this.rev, outstanding.seq);
+      case "synchronized":
+        this.sendNext(op, edits);
         break;
-      }
       case "awaitingAck":
         this.state = { kind: "awaitingWithBuffer", outstanding: this.state.outstanding, buffer: op, bufferEdits: edits };
         break;
@@ -100,6 +103,17 @@ export class OtClient {
         this.state.bufferEdits += edits;
         break;
     }
+  }
+
+  /** Makes `op` the op in flight and sends it: the part that fits a frame, with the rest buffered behind it. */
+  private sendNext(op: TextOperation, edits: number): void {
+    const parts = splitOp(op, this.host.maxOpBytes?.() ?? 60000);
+    // The edits count with the last part: the work is unsent until all of it is acknowledged.
+    const outstanding = { op: parts ? parts[0] : op, seq: this.nextSeq++, edits: parts ? 0 : edits };
+    this.state = parts
+      ? { kind: "awaitingWithBuffer", outstanding, buffer: parts[1], bufferEdits: edits }
+      : { kind: "awaitingAck", outstanding };
+    this.host.send(outstanding.op, this.rev, outstanding.seq);
   }
 
   /**
@@ -151,9 +165,7 @@ export class OtClient {
     this.rev = rev;
     this.host.committed(rev, op, this.author ?? "");
     if (this.state.kind === "awaitingWithBuffer") {
-      const outstanding = { op: this.state.buffer, seq: this.nextSeq++, edits: this.state.bufferEdits };
-      this.state = { kind: "awaitingAck", outstanding };
-      this.host.send(outstanding.op, this.rev, outstanding.seq);
+      this.sendNext(this.state.buffer, this.state.bufferEdits);
     } else {
       this.state = { kind: "synchronized" };
     }

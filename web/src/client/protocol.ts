@@ -58,6 +58,18 @@ export interface JoinedFrame {
   ops?: CommittedOp[];
   /** Links mode: what the session's credential allows (absent in Open mode). */
   access?: Access;
+  /** A full text too large for one frame: this frame holds part 1 of `parts`; `text` frames bring the rest. */
+  parts?: number;
+}
+
+/** Part `part` (2…`parts`) of a full text begun by a `joined` with `parts`: concatenate the `text`s in order. */
+export interface TextPartFrame {
+  type: "text";
+  doc: string;
+  rev: number;
+  part: number;
+  parts: number;
+  text: string;
 }
 
 export interface AckFrame {
@@ -103,6 +115,7 @@ export interface ErrorFrame {
 export type ServerFrame =
   | WelcomeFrame
   | JoinedFrame
+  | TextPartFrame
   | AckFrame
   | OpFrame
   | PresenceFrame

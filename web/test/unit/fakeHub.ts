@@ -33,6 +33,12 @@ export class FakeHub {
   readonly doc = new SimDocument();
   readonly sessions = new Set<Session>();
   heartbeatMs = 60_000;
+  /** Announced in `welcome`; a client frame larger than this (in UTF-8 bytes) closes the session with 1009. */
+  maxMessageBytes = 1 << 20;
+  /** When set, a full text longer than this many characters goes out as a `joined` with `parts` and `text` frames. */
+  textPartChars: number | null = null;
+  /** Turns an error thrown by the document's submit into the error frame answered (without it, the error propagates). */
+  onSubmitError: ((error: unknown) => object) | null = null;
   /** How new WebSockets behave. */
   ws: WsBehaviour = "ok";
   /** Whether GET /sse is reachable. */
@@ -45,7 +51,7 @@ export class FakeHub {
   readonly requests: Request[] = [];
   readonly wsAttempts: WsBehaviour[] = [];
   /** Every client frame received, in order, with the transport it came by. */
-  readonly received: { via: "ws" | "sse"; frame: Record<string, unknown>; at: number }[] = [];
+  readonly received: { via: "ws" | "sse"; frame: Record<string, unknown>; at: number; bytes: number }[] = [];
   private readonly streams = new Map<string, { session: Session; controller: ReadableStreamDefaultController<Uint8Array> }>();
   private nextToken = 1;
   /** Numbers the WebSocket sessions (deterministic ids, no Math.random). */
@@ -104,13 +110,18 @@ export class FakeHub {
 
   private handle(session: Session, via: "ws" | "sse", raw: string): void {
     const f = JSON.parse(raw) as Record<string, unknown>;
-    this.received.push({ via, frame: f, at: Date.now() });
+    this.received.push({ via, frame: f, at: Date.now(), bytes: encoder.encode(raw).length });
     const reply = (m: object) => session.send(m);
+    if (encoder.encode(raw).length > this.maxMessageBytes) {
+      reply({ type: "error", code: "too_large", message: `frames are limited to ${this.maxMessageBytes} bytes`, fatal: true });
+      session.close?.(1009, "too large");
+      return;
+    }
     switch (f.type) {
       case "hello":
         session.clientId = String(f.clientId);
         session.instance = typeof f.instance === "string" ? f.instance : undefined;
-        reply({ type: "welcome", sessionId: session.id, author: authorTag(session.clientId), heartbeatMs: this.heartbeatMs, maxMessageBytes: 1 << 20 });
+        reply({ type: "welcome", sessionId: session.id, author: authorTag(session.clientId), heartbeatMs: this.heartbeatMs, maxMessageBytes: this.maxMessageBytes });
         break;
       case "ping": reply(f.t === undefined ? { type: "pong" } : { type: "pong", t: f.t }); break;
       case "join": {
@@ -125,13 +136,25 @@ export class FakeHub {
         session.joined = true;
         const access = this.access === undefined ? {} : { access: this.access };
         const rev = f.rev as number | undefined;
-        if (rev === undefined || rev > this.doc.rev) reply({ type: "joined", doc: "d", rev: this.doc.rev, text: this.doc.text, ...access });
+        if ((rev === undefined || rev > this.doc.rev) && this.textPartChars !== null && this.doc.text.length > this.textPartChars) {
+          const n = this.textPartChars;
+          const parts = Math.ceil(this.doc.text.length / n);
+          reply({ type: "joined", doc: "d", rev: this.doc.rev, ...access, parts, text: this.doc.text.slice(0, n) });
+          for (let p = 2; p <= parts; p++) reply({ type: "text", doc: "d", rev: this.doc.rev, part: p, parts, text: this.doc.text.slice((p - 1) * n, p * n) });
+        } else if (rev === undefined || rev > this.doc.rev) reply({ type: "joined", doc: "d", rev: this.doc.rev, text: this.doc.text, ...access });
         else reply({ type: "joined", doc: "d", rev: this.doc.rev, since: rev, ops: this.doc.log.slice(rev).map((c) => ({ rev: c.rev, op: c.op.toJSON(), author: authorTag(c.clientId), seq: c.seq })), ...access });
         break;
       }
       case "op": {
         if (this.access === "view") { reply({ type: "error", code: "forbidden", message: "your link to 'd' is view-only; ask its owner for an edit link", doc: "d", seq: f.seq }); break; }
-        const result = this.doc.submit(session.clientId, f.seq as number, f.rev as number, TextOperation.fromJSON(f.op));
+        let result: ReturnType<SimDocument["submit"]>;
+        try {
+          result = this.doc.submit(session.clientId, f.seq as number, f.rev as number, TextOperation.fromJSON(f.op));
+        } catch (error) {
+          if (!this.onSubmitError) throw error;
+          reply({ ...this.onSubmitError(error), seq: f.seq });
+          break;
+        }
         if ("duplicate" in result) { reply({ type: "ack", doc: "d", seq: f.seq, rev: result.duplicate }); break; }
         for (const s of this.sessions) {
           if (!s.joined) continue;
