@@ -138,3 +138,48 @@ public sealed class DocumentCoreTests
         Assert.Null(core.Submit(Append("a", 3, 2, 2), TimeSpan.FromSeconds(1.5)).Result);
     }
 }
+
+/// <summary>The op window is bounded by what its ops weigh, not only by their count.</summary>
+public sealed class OpWindowBytesTests
+{
+    [Fact]
+    public void Large_committed_ops_push_old_ones_out_so_the_window_stays_within_its_byte_bound()
+    {
+        const long bound = 1024 * 1024;
+        var options = new DocumentGrainOptions { WindowSize = 1000, WindowBytes = bound, OpsPerSecond = 1e9, OpsBurst = 1_000_000 };
+        var core = new DocumentCore(new StoredDocument(DocumentSnapshot.Empty, []), options);
+        var big = new string('x', 100_000); // about 200 KB in memory each
+        long seq = 0;
+        for (var i = 0; i < 50; i++)
+        {
+            // Insert 100 000 characters, then delete them: the text stays small, the ops do not.
+            core.Submit(new SubmitRequest("a", ++seq, core.Rev, new TextOperationBuilder().Insert(big).Build()), TimeSpan.Zero);
+            core.Submit(new SubmitRequest("a", ++seq, core.Rev, new TextOperationBuilder().Delete(big.Length).Build()), TimeSpan.Zero);
+            core.TakeWrite();
+            core.WriteSucceeded();
+            Assert.InRange(core.WindowBytes, 0, bound);
+        }
+        Assert.Equal("", core.CommittedText);
+        Assert.InRange(core.WindowCount, 2, 20); // far fewer than WindowSize: bytes decided
+        // A late op based on a revision the window dropped is stale, not transformed over a guess.
+        var stale = core.Submit(new SubmitRequest("b", 1, 1, new TextOperationBuilder().Retain(big.Length).Insert("y").Build()), TimeSpan.Zero);
+        Assert.Equal(SubmitStatus.StaleRev, stale.Result?.Status);
+        // One near the head is still transformed.
+        var recent = core.Submit(new SubmitRequest("b", 2, core.Rev, new TextOperationBuilder().Insert("y").Build()), TimeSpan.Zero);
+        Assert.Null(recent.Result);
+    }
+
+    [Fact]
+    public void Ops_not_yet_committed_stay_in_the_window_whatever_they_weigh()
+    {
+        var options = new DocumentGrainOptions { WindowSize = 1000, WindowBytes = 64 * 1024, OpsPerSecond = 1e9, OpsBurst = 1_000_000 };
+        var core = new DocumentCore(new StoredDocument(DocumentSnapshot.Empty, []), options);
+        var big = new string('x', 100_000);
+        core.Submit(new SubmitRequest("a", 1, 0, new TextOperationBuilder().Insert(big).Build()), TimeSpan.Zero);
+        core.TakeWrite();
+        // While the write is in flight, a late op based on rev 0 must still be transformed over it.
+        var late = core.Submit(new SubmitRequest("b", 1, 0, new TextOperationBuilder().Insert("y").Build()), TimeSpan.Zero);
+        Assert.Null(late.Result);
+        Assert.Equal("y" + big, core.TentativeText);
+    }
+}
