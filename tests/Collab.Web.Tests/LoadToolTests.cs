@@ -19,6 +19,8 @@ public sealed class LoadToolTests(ITestOutputHelper output)
     {
         ["Collab:FrontEnd:MessagesPerSecond"] = "100000",
         ["Collab:FrontEnd:MessageBurst"] = "100000",
+        ["Collab:FrontEnd:OpBytesPerSecond"] = "1073741824",
+        ["Collab:FrontEnd:OpByteBurst"] = "1073741824",
         ["Collab:Documents:OpsPerSecond"] = "100000",
         ["Collab:Documents:OpsBurst"] = "100000",
     };

@@ -20,8 +20,10 @@ dotnet build -c Release src/Collab.Web -v quiet -nologo >/dev/null
 dotnet build -c Release src/Collab.LoadTest -v quiet -nologo >/dev/null
 LOADTEST=(dotnet src/Collab.LoadTest/bin/Release/net10.0/Collab.LoadTest.dll --url "$URL")
 
-# The peers have no rate limits, so Collab's documented ones (200 frames/s per session, 500 ops/s per document) are lifted.
+# The peers have no rate limits, so Collab's documented ones (200 frames/s and 2 MiB of ops/s per session, 500 ops/s per
+# document) are lifted.
 UNLIMITED=(--Collab:FrontEnd:MessagesPerSecond 100000 --Collab:FrontEnd:MessageBurst 100000
+           --Collab:FrontEnd:OpBytesPerSecond 1073741824 --Collab:FrontEnd:OpByteBurst 1073741824
            --Collab:Documents:OpsPerSecond 100000 --Collab:Documents:OpsBurst 100000
            --Collab:FrontEnd:JoinsPerSecond 100000 --Collab:FrontEnd:JoinBurst 100000
            --Collab:FrontEnd:ApiRequestsPerSecond 100000 --Collab:FrontEnd:ApiBurst 100000

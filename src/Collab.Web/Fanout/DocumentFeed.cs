@@ -21,6 +21,9 @@ internal sealed partial class DocumentFeed
     private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     // The newest link generations this feed has seen (only the loop touches it).
     private DocumentAccess? latestAccess;
+    // The last full text handed to joiners, by revision: joiners at the same revision share one string (in client mode
+    // each join result is its own copy) while any of them is still being sent it. Weak: it never keeps a text alive.
+    private (long Rev, WeakReference<string> Text)? lastText;
 
     public DocumentFeed(IFeedHost hub, string documentId, IDocumentGrain grain, ILogger logger)
     {
@@ -186,7 +189,7 @@ internal sealed partial class DocumentFeed
 
     private async Task AttachCoreAsync(AttachItem attach)
     {
-        var join = attach.Join;
+        var join = SharedText(attach.Join);
         if (sequencer.LastRev < join.Rev) await CatchUpAsync(join.Rev);
         // Fetch what the joiner missed before queueing anything, so a failed fetch never leaves it half joined.
         var missed = sequencer.MissedFromRecent(join.Rev) ?? await FetchMissedAsync(join.Rev);
@@ -194,6 +197,16 @@ internal sealed partial class DocumentFeed
         attach.Done.TrySetResult();
         // A rotation this loop handled between the session's join and now must not miss it.
         if (latestAccess is not null) Revoke(latestAccess);
+    }
+
+    /// <summary>The text at a committed revision is the same for every joiner: keep one copy of it.</summary>
+    private JoinResult SharedText(JoinResult join)
+    {
+        if (join.Text is not { } text) return join;
+        if (lastText is { } last && last.Rev == join.Rev && last.Text.TryGetTarget(out var shared) && shared.Length == text.Length)
+            return join with { Text = shared };
+        lastText = (join.Rev, new WeakReference<string>(text));
+        return join;
     }
 
     /// <summary>The ops after <paramref name="rev"/> up to the feed's revision, from the grain (older than the recent frames).</summary>
