@@ -266,6 +266,8 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
 
         bool Take(CommittedOp op)
         {
+            // Consecutive from afterRev + 1 or nothing more: a range the store no longer holds whole is not a catch-up.
+            if (op.Rev != afterRev + 1 + result.Count) return false;
             var size = Ot.WireSize.Operation(op.Op) + 64;
             if (result.Count > 0 && bytes + size > maxBytes) return false;
             bytes += size;

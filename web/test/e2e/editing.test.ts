@@ -40,6 +40,33 @@ describe("editing together", () => {
     await Promise.all([ada.context.close(), bob.context.close(), cyd.context.close()]);
   });
 
+  it("a 3 MB paste reaches the server and the other editor intact, in frames under the limit", async () => {
+    const doc = docName("paste");
+    const ada = await openEditor(browser, server, doc, "Ada");
+    const bob = await openEditor(browser, server, doc, "Bob");
+    // Three lines of varied text repeated to 3 000 000 characters, emoji and quotes included.
+    const big = await ada.page.evaluate(() => {
+      const line = "Pasted \"quote\" — line with émoji 😀 and numbers 0123456789.\n";
+      const text = line.repeat(Math.ceil(3_000_000 / line.length)).slice(0, 3_000_000);
+      const view = window.collab.view;
+      // The transaction CodeMirror makes for a paste.
+      view.dispatch({ changes: { from: view.state.doc.length, insert: text }, userEvent: "input.paste" });
+      return text;
+    });
+    await waitSynced(ada.page, 60_000);
+    const stored = await server.doc(doc);
+    expect(stored.text.length).toBe(big.length);
+    expect(stored.text === big).toBe(true);
+    await eventually(async () => (await bob.page.evaluate(() => window.collab.view.state.doc.length)) === big.length, 30_000, "Bob to get the paste");
+    expect(await bob.page.evaluate((expected) => window.collab.view.state.doc.toString() === expected, big)).toBe(true);
+    // Nothing was refused on the way, and the editor still edits.
+    expect(await ada.page.locator("#status").textContent()).not.toMatch(/not saved|Reconnecting/);
+    await typeAtEnd(bob.page, "!");
+    await waitSynced(bob.page);
+    expect((await server.doc(doc)).text).toBe(big + "!");
+    await Promise.all([ada.context.close(), bob.context.close()]);
+  });
+
   it("shows the other person's named cursor and who is here (screenshot: docs/editor.png)", async () => {
     const doc = docName("cursors");
     const ada = await openEditor(browser, server, doc, "Ada Lovelace", "#e91e63");
