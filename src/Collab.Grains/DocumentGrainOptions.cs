@@ -40,6 +40,16 @@ public sealed class DocumentGrainOptions
     /// <summary>A front-end host's subscription is dropped when not renewed within this time.</summary>
     public TimeSpan SubscriptionExpiry { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// A document that receives no call for this long is deactivated by Orleans' activation collector (its data stays
+    /// in the store; the next call loads it again). Subscribed front ends renew every <see cref="RenewalPeriod"/>, so a
+    /// document with sessions anywhere is never idle.
+    /// </summary>
+    public TimeSpan IdleCollectionAfter { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>How often a subscribed front end renews: a third of the expiry, at most 10 s.</summary>
+    public TimeSpan RenewalPeriod => TimeSpan.FromTicks(Math.Min(SubscriptionExpiry.Ticks / 3, TimeSpan.FromSeconds(10).Ticks));
+
     /// <summary>Returns the first invalid setting as a message naming its configuration key, or null.</summary>
     public string? Validate()
     {
@@ -52,6 +62,8 @@ public sealed class DocumentGrainOptions
         if (MaxCatchUpBytes < 4096) return $"{Section}:MaxCatchUpBytes must be at least 4096 (was {MaxCatchUpBytes}).";
         if (MaxCatchUpOps < 1) return $"{Section}:MaxCatchUpOps must be at least 1 (was {MaxCatchUpOps}).";
         if (SubscriptionExpiry < TimeSpan.FromSeconds(5)) return $"{Section}:SubscriptionExpiry must be at least 00:00:05 (was {SubscriptionExpiry}).";
+        if (IdleCollectionAfter < 2 * RenewalPeriod)
+            return $"{Section}:IdleCollectionAfter must be at least twice the subscription renewal period ({2 * RenewalPeriod}), so documents with sessions are never collected (was {IdleCollectionAfter}).";
         return null;
     }
 }

@@ -22,6 +22,7 @@ public static class CollabCluster
     {
         var cluster = ReadClusterOptions(builder.Configuration, defaultGatewayPort);
         ValidatedOptions.Add<DocumentGrainOptions>(builder.Services, DocumentGrainOptions.Section, o => o.Validate());
+        DocumentGrainCollection.AddTo(builder.Services);
         builder.AddDocumentStore();
         builder.AddCollabTelemetry();
         HealthEndpoints.AddOperations(builder.Services);

@@ -1,5 +1,6 @@
 using Collab.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Configuration;
 using Orleans.TestingHost;
 
 namespace Collab.Grains.Tests;
@@ -21,7 +22,8 @@ public sealed class DocumentCluster : IAsyncDisposable
 
     public IClusterClient Client => cluster.Client;
 
-    public static async Task<DocumentCluster> StartAsync(string? dataPath = null, Action<DocumentGrainOptions>? configure = null)
+    /// <param name="collectionQuantum">How often Orleans looks for idle activations (its default is one minute).</param>
+    public static async Task<DocumentCluster> StartAsync(string? dataPath = null, Action<DocumentGrainOptions>? configure = null, TimeSpan? collectionQuantum = null)
     {
         var store = new InstrumentedStore(dataPath ?? NewDataPath());
         var builder = new InProcessTestClusterBuilder(1);
@@ -30,6 +32,8 @@ public sealed class DocumentCluster : IAsyncDisposable
         {
             silo.Services.AddSingleton<IDocumentStore>(store);
             silo.Services.Configure<DocumentGrainOptions>(o => configure?.Invoke(o));
+            DocumentGrainCollection.AddTo(silo.Services);
+            if (collectionQuantum is { } quantum) silo.Services.Configure<GrainCollectionOptions>(o => o.CollectionQuantum = quantum);
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();

@@ -83,6 +83,13 @@ public sealed class AccessPolicy
         return (best, revoked ? Denial.Revoked : Denial.NoCredential);
     }
 
+    /// <summary>
+    /// Whether any credential is a genuine link of this document (of any generation). Checked before the document's
+    /// grain is asked for its generations, so joins and reads with no link of it never activate a document.
+    /// </summary>
+    public bool HasLinkFor(string documentId, IEnumerable<string> credentials) =>
+        credentials.Any(credential => Links.TryVerify(credential, documentId, out _, out _));
+
     /// <summary>Whether a grant made earlier survives the document's current generations.</summary>
     public static bool StillValid(Grant grant, DocumentAccess? access) =>
         grant.Via is not { } kind || (access is not null && grant.Generation == access.Generation(kind));

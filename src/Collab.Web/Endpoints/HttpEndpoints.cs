@@ -33,7 +33,7 @@ internal static class HttpEndpoints
             {
                 var state = await grain.GetState();
                 return Results.Json(new { doc, rev = state.Rev, text = state.Text });
-            }));
+            }, neverWritten: () => Results.Json(new { doc, rev = 0L, text = "" })));
 
         app.MapGet("/api/docs/{doc}/status", (string doc, HttpContext context, IGrainFactory grains, AccessPolicy access, IOptions<OperationsOptions> operations) =>
             WithDocument(doc, context, grains, access, operations.Value, Permission.Read, async grain =>
@@ -52,11 +52,15 @@ internal static class HttpEndpoints
                     subscribedHosts = s.SubscribedHosts,
                     presences = s.Presences,
                 });
-            }));
+            }, neverWritten: () => Results.Json(new
+            {
+                // Not activated to answer: no silo, no activation time (sessions that joined it and wrote nothing yet are not counted).
+                doc, rev = 0L, snapshotRev = 0L, pendingOps = 0, silo = (string?)null, activatedAt = (DateTime?)null, subscribedHosts = 0, presences = 0,
+            })));
 
         app.MapGet("/api/docs/{doc}/links", (string doc, HttpContext context, IGrainFactory grains, AccessPolicy access, IOptions<OperationsOptions> operations) =>
             WithDocument(doc, context, grains, access, operations.Value, Permission.Owner, async grain =>
-                await grain.GetAccess() is { } current ? Results.Json(Links(access, doc, current)) : NoLinks()));
+                await grain.GetAccess() is { } current ? Results.Json(Links(access, doc, current)) : NoLinks(), NoLinks));
 
         app.MapPost("/api/docs/{doc}/links/{kind}/rotate", (string doc, string kind, HttpContext context, IGrainFactory grains, AccessPolicy access,
             IOptions<OperationsOptions> operations) =>
@@ -64,7 +68,7 @@ internal static class HttpEndpoints
             LinkKind? parsed = kind switch { "owner" => LinkKind.Owner, "edit" => LinkKind.Edit, "view" => LinkKind.View, _ => null };
             if (parsed is null) return Task.FromResult(Problem(400, ErrorCodes.BadRequest, "the link kind is owner, edit or view"));
             return WithDocument(doc, context, grains, access, operations.Value, Permission.Owner, async grain =>
-                await grain.RotateAccess(parsed.Value) is { } rotated ? Results.Json(Links(access, doc, rotated)) : NoLinks());
+                await grain.RotateAccess(parsed.Value) is { } rotated ? Results.Json(Links(access, doc, rotated)) : NoLinks(), NoLinks);
         });
     }
 
@@ -163,10 +167,10 @@ internal static class HttpEndpoints
     private sealed record RevocationRequest(string? Token, string? User, DateTimeOffset? ExpiresAt);
 
     private static async Task<IResult> WithDocument(string doc, HttpContext context, IGrainFactory grains, AccessPolicy access, OperationsOptions operations,
-        Permission needed, Func<IDocumentGrain, Task<IResult>> action)
+        Permission needed, Func<IDocumentGrain, Task<IResult>> action, Func<IResult> neverWritten)
     {
         var tokens = context.RequestServices.GetRequiredService<TokenSessions>();
-        return await WithDocument(doc, context, grains, access, tokens, operations, needed, action);
+        return await WithDocument(doc, context, grains, access, tokens, operations, needed, action, neverWritten);
     }
 
     private static async Task<TokenIdentity?> VerifyAsync(AccessPolicy access, TokenSessions tokens, string? bearer)
@@ -176,31 +180,40 @@ internal static class HttpEndpoints
         return identity is not null && !tokens.Revocations.IsRevoked(identity) ? identity : null;
     }
 
+    /// <summary>
+    /// Authorizes the request, then runs <paramref name="action"/> on the document's grain — or answers
+    /// <paramref name="neverWritten"/> without activating it when the store has never seen the document, so reading
+    /// names nobody wrote leaves no resident activation behind.
+    /// </summary>
     private static async Task<IResult> WithDocument(string doc, HttpContext context, IGrainFactory grains, AccessPolicy access, TokenSessions tokens,
-        OperationsOptions operations, Permission needed, Func<IDocumentGrain, Task<IResult>> action)
+        OperationsOptions operations, Permission needed, Func<IDocumentGrain, Task<IResult>> action, Func<IResult> neverWritten)
     {
         if (!Identifiers.IsValidDocumentId(doc)) return InvalidId();
-        var grain = grains.GetGrain<IDocumentGrain>(doc);
+        if (access.Mode != AccessMode.Links && needed == Permission.Owner) return NoLinks();
+        var isOperator = HealthEndpoints.IsOperator(context.Request, operations);
+        var bearer = Bearer(context.Request);
         try
         {
-            if (access.Mode == AccessMode.Tokens && needed == Permission.Owner) return NoLinks();
-            if (access.Mode != AccessMode.Open && !HealthEndpoints.IsOperator(context.Request, operations))
+            if (access.Mode == AccessMode.Tokens && !isOperator)
             {
-                var bearer = Bearer(context.Request);
-                var (grant, denial) = access.Mode == AccessMode.Tokens
-                    ? AccessPolicy.Decide(doc, await VerifyAsync(access, tokens, bearer))
-                    : access.Decide(doc, bearer is null ? [] : [bearer], await grain.GetAccess());
+                var (grant, _) = AccessPolicy.Decide(doc, await VerifyAsync(access, tokens, bearer));
                 if (grant.Permission == Permission.None)
-                    return Problem(401, ErrorCodes.Unauthorized, denial == Denial.Revoked
-                        ? "this link was revoked by the document's owner"
-                        : access.Mode == AccessMode.Tokens
-                            ? "send a valid, unexpired token that grants this document as 'Authorization: Bearer <token>'"
-                            : "send a share link's token (the part after '#k=') as 'Authorization: Bearer <token>'");
-                if (grant.Permission < needed) return Problem(403, ErrorCodes.Forbidden, $"this needs an {(needed == Permission.Owner ? "owner" : "edit")} link");
+                    return Problem(401, ErrorCodes.Unauthorized, "send a valid, unexpired token that grants this document as 'Authorization: Bearer <token>'");
+                if (grant.Permission < needed) return Problem(403, ErrorCodes.Forbidden, "this needs an edit link");
             }
-            else if (access.Mode == AccessMode.Open && needed == Permission.Owner)
+            // A link that is not this document's (or not genuine) is refused before anything is looked up.
+            if (access.Mode == AccessMode.Links && !isOperator && (bearer is null || !access.HasLinkFor(doc, [bearer])))
+                return LinkNeeded();
+            if (!await grains.GetGrain<IDocumentLookupGrain>(0).IsWritten(doc))
+                return access.Mode == AccessMode.Links && !isOperator ? LinkNeeded() : neverWritten();
+
+            var grain = grains.GetGrain<IDocumentGrain>(doc);
+            if (access.Mode == AccessMode.Links && !isOperator)
             {
-                return NoLinks();
+                var (grant, denial) = access.Decide(doc, [bearer!], await grain.GetAccess());
+                if (grant.Permission == Permission.None)
+                    return denial == Denial.Revoked ? Problem(401, ErrorCodes.Unauthorized, "this link was revoked by the document's owner") : LinkNeeded();
+                if (grant.Permission < needed) return Problem(403, ErrorCodes.Forbidden, $"this needs an {(needed == Permission.Owner ? "owner" : "edit")} link");
             }
             return await action(grain);
         }
@@ -209,6 +222,9 @@ internal static class HttpEndpoints
             return Unavailable();
         }
     }
+
+    private static IResult LinkNeeded() =>
+        Problem(401, ErrorCodes.Unauthorized, "send a share link's token (the part after '#k=') as 'Authorization: Bearer <token>'");
 
     private static object Links(AccessPolicy access, string doc, DocumentAccess current) => new
     {

@@ -28,7 +28,7 @@ internal sealed class DocumentFeeds : IDocumentObserver, IFeedHost, IHostedServi
         this.loggers = loggers;
         // Renewal also re-registers the host with a document that moved to a new activation (which starts with no
         // subscribers), so it runs far more often than expiry alone would need.
-        renewEvery = TimeSpan.FromTicks(Math.Min(documents.Value.SubscriptionExpiry.Ticks / 3, TimeSpan.FromSeconds(10).Ticks));
+        renewEvery = documents.Value.RenewalPeriod;
     }
 
     /// <summary>Identifies this host to document grains.</summary>

@@ -213,10 +213,10 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
                 : $"your token does not grant '{doc}'", doc, seq));
             return null;
         }
-        DocumentAccess? current;
+        DocumentAccess? current = null;
         try
         {
-            current = await grains.GetGrain<IDocumentGrain>(doc).GetAccess();
+            if (access.HasLinkFor(doc, session.Credentials)) current = await grains.GetGrain<IDocumentGrain>(doc).GetAccess();
         }
         catch (Exception e)
         {
