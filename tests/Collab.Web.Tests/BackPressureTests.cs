@@ -7,6 +7,7 @@ using Xunit.Abstractions;
 
 namespace Collab.Web.Tests;
 
+[Collection(HeavyLoad.Name)]
 public sealed class BackPressureTests(ITestOutputHelper output)
 {
     [Fact]
