@@ -115,7 +115,8 @@ public sealed class BackPressureTests(ITestOutputHelper output)
             + $"{control.Growth / 1048576} MiB under the same load without it (extra {extra / 1048576} MiB); the reader was dropped with 4409";
         output.WriteLine(line);
         Report.Figure("back-pressure memory", line);
-        Assert.True(extra < stalled.Pushed / 4, line);
+        // Buffering what it cannot send would add about all of it; the collector alone swings by up to ~15 MiB here.
+        Assert.True(extra < stalled.Pushed / 2, line);
     }
 
     private static async Task<(long Growth, long Pushed)> MeasureAsync(bool withStalledReader)
