@@ -315,10 +315,11 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
         }
 
         // Others receive the op re-encoded (astral characters and controls escaped): it must fit their frame limit too.
-        if (WireSize.Operation(op) + Frames.Overhead > options.MaxMessageBytes)
+        var bound = WireSize.Operation(op) + Frames.Overhead;
+        if (bound > options.MaxMessageBytes)
         {
             Reply(Frames.Error(ErrorCodes.TooLarge,
-                $"this op could take up to {WireSize.Operation(op) + Frames.Overhead} bytes in a frame (the limit is {options.MaxMessageBytes}); split it into smaller ops (see the protocol's op size rule)", doc, seq));
+                $"this op could take up to {bound} bytes in a frame (the limit is {options.MaxMessageBytes}); split it into smaller ops (see the protocol's op size rule)", doc, seq));
             return;
         }
 
