@@ -57,6 +57,9 @@ param restrictKeyVaultToVnet bool = true
 ])
 param accessMode string = 'Links'
 
+@description('Custom domains bound to the web app, semicolon-separated (COLLAB_CUSTOM_HOST_NAMES): allowed as Host besides its default host name.')
+param customHostNames string = ''
+
 // Generated once per azd environment by infra/hooks/preprovision.sh and kept in it (COLLAB_SIGNING_KEY); the same
 // value on every provision, because changing it revokes every share link ever issued. No default on purpose.
 @secure()
@@ -188,6 +191,7 @@ module web 'modules/appservice.bicep' = {
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
     logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
     accessMode: accessMode
+    customHostNames: customHostNames
     // Addresses of the secrets, not their values. The keyvault module finishes only after the app identity's read
     // access exists, so the site never starts with a reference it may not resolve.
     signingKeyUri: keyVault.outputs.signingKeyUri

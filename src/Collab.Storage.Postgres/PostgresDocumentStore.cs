@@ -211,6 +211,29 @@ public sealed class PostgresDocumentStore : IDocumentStore, IAsyncDisposable
     }
 
     /// <inheritdoc />
+    public async Task<int> CountOwnedAsync(string owner, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = dataSource.CreateCommand(sql.CountOwned);
+        command.Parameters.Add(new NpgsqlParameter { Value = owner, NpgsqlDbType = NpgsqlDbType.Text });
+        return (int)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <inheritdoc />
+    public async Task AddOwnedAsync(string owner, string documentId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        ArgumentException.ThrowIfNullOrEmpty(documentId);
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = dataSource.CreateCommand(sql.InsertOwned);
+        command.Parameters.Add(new NpgsqlParameter { Value = owner, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = documentId, NpgsqlDbType = NpgsqlDbType.Text });
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        Committed();
+    }
+
+    /// <inheritdoc />
     public async Task SaveRevocationAsync(StoredRevocation revocation, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(revocation);

@@ -10,7 +10,7 @@ namespace Collab.Storage.Postgres;
 internal static class PostgresSchema
 {
     /// <summary>The schema version this code writes; a database with a newer version is refused.</summary>
-    public const int CurrentVersion = 2;
+    public const int CurrentVersion = 3;
 
     // First key of the advisory lock ("Coll"); the second is a hash of the schema name, so stores in different schemas
     // of one database do not wait for each other.
@@ -56,6 +56,15 @@ internal static class PostgresSchema
             PRIMARY KEY (kind, value)
         );
         COMMENT ON TABLE {0}.revocations IS 'Collab token revocations: a token (kind token, its jti) or every token of a user issued until revoked_at (kind user, its sub).';
+        """,
+        """
+        CREATE TABLE {0}.owned (
+            owner      text COLLATE "C" NOT NULL,
+            doc        text COLLATE "C" NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (owner, doc)
+        );
+        COMMENT ON TABLE {0}.owned IS 'Collab documents per creator (an address or a token sub), for Collab:Access:MaxDocumentsPerOwner.';
         """,
     ];
 

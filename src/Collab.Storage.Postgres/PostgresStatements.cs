@@ -62,6 +62,9 @@ internal sealed class PostgresStatements
             INSERT INTO {s}.revocations (kind, value, revoked_at, expires_at) VALUES ($1, $2, $3, $4)
             ON CONFLICT (kind, value) DO UPDATE SET revoked_at = excluded.revoked_at, expires_at = excluded.expires_at;
             """;
+        // $1 owner, $2 doc.
+        InsertOwned = $"INSERT INTO {s}.owned (owner, doc) VALUES ($1, $2) ON CONFLICT (owner, doc) DO NOTHING;";
+        CountOwned = $"SELECT count(*)::integer FROM {s}.owned WHERE owner = $1;";
         LoadRevocations = $"SELECT kind, value, revoked_at, expires_at FROM {s}.revocations WHERE expires_at > $1 ORDER BY kind, value;";
 
         // $1 doc, $2 after rev, $3 limit.
@@ -77,6 +80,10 @@ internal sealed class PostgresStatements
     public string UpsertRevocation { get; }
 
     public string LoadRevocations { get; }
+
+    public string InsertOwned { get; }
+
+    public string CountOwned { get; }
 
     public string HeadRev { get; }
 

@@ -182,6 +182,25 @@ public sealed class SqliteDocumentStore : IDocumentStore, IAsyncDisposable
     }
 
     /// <inheritdoc />
+    public async Task<int> CountOwnedAsync(string owner, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM owned WHERE owner = $owner;";
+        command.Parameters.AddWithValue("$owner", owner);
+        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <inheritdoc />
+    public Task AddOwnedAsync(string owner, string documentId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        ArgumentException.ThrowIfNullOrEmpty(documentId);
+        return Enqueue(new OwnedRequest(owner, documentId, cancellationToken));
+    }
+
+    /// <inheritdoc />
     public Task SaveRevocationAsync(StoredRevocation revocation, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(revocation);

@@ -6,7 +6,7 @@ namespace Collab.Storage.Sqlite;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this code writes; a file with a newer version is refused.</summary>
-    public const long CurrentVersion = 2;
+    public const long CurrentVersion = 3;
 
     // Each entry upgrades the schema from version (index) to (index + 1); append, never edit.
     private static readonly string[] Migrations =
@@ -42,6 +42,14 @@ internal static class SqliteSchema
             revoked_at INTEGER NOT NULL,
             expires_at INTEGER NOT NULL,
             PRIMARY KEY (kind, value)
+        ) WITHOUT ROWID;
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS owned (
+            owner      TEXT    NOT NULL,
+            doc        TEXT    NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (owner, doc)
         ) WITHOUT ROWID;
         """,
     ];

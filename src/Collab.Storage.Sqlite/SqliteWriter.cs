@@ -226,6 +226,12 @@ internal sealed class SqliteWriter
                 s.AccessCreatedAt.Value = access.Access.CreatedAt.ToUnixTimeMilliseconds();
                 s.UpsertAccess.ExecuteNonQuery();
                 break;
+            case OwnedRequest owned:
+                s.OwnedOwner.Value = owned.Owner;
+                s.OwnedDoc.Value = owned.DocumentId;
+                s.OwnedCreatedAt.Value = committedAt;
+                s.InsertOwned.ExecuteNonQuery();
+                break;
             case RevocationRequest revocation:
                 s.RevocationKind.Value = revocation.Revocation.Kind;
                 s.RevocationValue.Value = revocation.Revocation.Value;
@@ -378,6 +384,12 @@ internal sealed class SqliteWriter
             RevocationExpiresAt = UpsertRevocation.Parameters.Add("$expires_at", SqliteType.Integer);
             UpsertRevocation.Prepare();
 
+            InsertOwned = Prepare(connection, "INSERT OR IGNORE INTO owned (owner, doc, created_at) VALUES ($owner, $doc, $created_at);", false);
+            OwnedOwner = InsertOwned.Parameters.Add("$owner", SqliteType.Text);
+            OwnedDoc = InsertOwned.Parameters.Add("$doc", SqliteType.Text);
+            OwnedCreatedAt = InsertOwned.Parameters.Add("$created_at", SqliteType.Integer);
+            InsertOwned.Prepare();
+
             PruneRevocations = Prepare(connection, "DELETE FROM revocations WHERE expires_at <= $now;", false);
             PruneNow = PruneRevocations.Parameters.Add("$now", SqliteType.Integer);
             PruneRevocations.Prepare();
@@ -410,6 +422,10 @@ internal sealed class SqliteWriter
         public SqliteParameter RevocationExpiresAt { get; }
         public SqliteCommand PruneRevocations { get; }
         public SqliteParameter PruneNow { get; }
+        public SqliteCommand InsertOwned { get; }
+        public SqliteParameter OwnedOwner { get; }
+        public SqliteParameter OwnedDoc { get; }
+        public SqliteParameter OwnedCreatedAt { get; }
         public SqliteCommand UpsertAccess { get; }
         public SqliteParameter AccessDoc { get; }
         public SqliteParameter AccessOwner { get; }

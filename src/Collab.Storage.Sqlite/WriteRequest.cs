@@ -45,6 +45,13 @@ internal sealed class AccessRequest(string documentId, StoredAccess access, Canc
     public StoredAccess Access { get; } = access;
 }
 
+/// <summary>Record that an owner created a document (once).</summary>
+internal sealed class OwnedRequest(string owner, string documentId, CancellationToken cancellationToken)
+    : WriteRequest(documentId, cancellationToken)
+{
+    public string Owner { get; } = owner;
+}
+
 /// <summary>Insert or replace a token revocation (and drop the expired ones).</summary>
 internal sealed class RevocationRequest(StoredRevocation revocation, CancellationToken cancellationToken)
     : WriteRequest("(revocations)", cancellationToken)

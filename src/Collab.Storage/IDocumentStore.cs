@@ -29,6 +29,12 @@ public interface IDocumentStore
     /// <summary>Stores (inserts or replaces) the document's access record durably.</summary>
     Task SaveAccessAsync(string documentId, StoredAccess access, CancellationToken cancellationToken = default);
 
+    /// <summary>How many documents <paramref name="owner"/> created (see <see cref="AddOwnedAsync"/>).</summary>
+    Task<int> CountOwnedAsync(string owner, CancellationToken cancellationToken = default);
+
+    /// <summary>Records durably that <paramref name="owner"/> created the document; recording the same pair again changes nothing.</summary>
+    Task AddOwnedAsync(string owner, string documentId, CancellationToken cancellationToken = default);
+
     /// <summary>The token revocations that have not expired at <paramref name="now"/>.</summary>
     Task<IReadOnlyList<StoredRevocation>> LoadRevocationsAsync(DateTimeOffset now, CancellationToken cancellationToken = default);
 

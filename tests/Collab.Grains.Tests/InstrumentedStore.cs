@@ -70,5 +70,10 @@ public sealed class InstrumentedStore : IDocumentStore, IAsyncDisposable
     public Task SaveAccessAsync(string documentId, StoredAccess access, CancellationToken cancellationToken = default) =>
         inner.SaveAccessAsync(documentId, access, cancellationToken);
 
+    public Task<int> CountOwnedAsync(string owner, CancellationToken cancellationToken = default) => inner.CountOwnedAsync(owner, cancellationToken);
+
+    public Task AddOwnedAsync(string owner, string documentId, CancellationToken cancellationToken = default) =>
+        inner.AddOwnedAsync(owner, documentId, cancellationToken);
+
     public ValueTask DisposeAsync() => inner.DisposeAsync();
 }

@@ -375,6 +375,23 @@ public abstract class DocumentStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Documents_are_counted_per_owner_once_each_and_kept_across_a_reopen()
+    {
+        Assert.Equal(0, await Store.CountOwnedAsync("address:10.0.0.1"));
+        await Store.AddOwnedAsync("address:10.0.0.1", "a");
+        await Store.AddOwnedAsync("address:10.0.0.1", "b");
+        await Store.AddOwnedAsync("address:10.0.0.1", "a");
+        await Store.AddOwnedAsync("sub:ada", "a");
+        await ReopenAsync();
+
+        Assert.Equal(2, await Store.CountOwnedAsync("address:10.0.0.1"));
+        Assert.Equal(1, await Store.CountOwnedAsync("sub:ada"));
+        Assert.Equal(0, await Store.CountOwnedAsync("sub:bob"));
+        // Ownership is beside the documents: it writes no op.
+        Assert.Equal(0, (await Store.LoadAsync("a")).Rev);
+    }
+
+    [Fact]
     public async Task Revocations_are_kept_until_they_expire_and_a_second_one_of_the_same_value_replaces_the_first()
     {
         // Real time (to the millisecond both stores keep): stores drop revocations that expired by their own clock.

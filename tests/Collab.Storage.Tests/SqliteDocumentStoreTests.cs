@@ -43,7 +43,7 @@ public sealed class SqliteDocumentStoreTests(ITestOutputHelper output) : Documen
         command.CommandText = "PRAGMA journal_mode;";
         Assert.Equal("wal", (string?)await command.ExecuteScalarAsync());
         command.CommandText = "PRAGMA user_version;";
-        Assert.Equal(2L, (long?)await command.ExecuteScalarAsync());
+        Assert.Equal(3L, (long?)await command.ExecuteScalarAsync());
     }
 
     [Fact]

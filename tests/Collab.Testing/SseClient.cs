@@ -7,7 +7,8 @@ namespace Collab.Testing;
 
 /// <summary>
 /// A collab.v1 client over the fallback transport (docs/protocol.md): server frames arrive as Server-Sent Events on
-/// <c>GET /sse</c>, client frames go as <c>POST /sse/&lt;token&gt;</c> (text/plain, one frame a line), one POST at a time.
+/// <c>GET /sse</c>, client frames go as <c>POST</c> to the stream's <c>postUrl</c> with the session's token in the
+/// <c>Collab-Session</c> header (text/plain, one frame a line), one POST at a time.
 /// Keeps the session alive with a <c>ping</c> every heartbeatMs. Written from the wire contract only.
 /// </summary>
 public sealed class SseClient : IAsyncDisposable
@@ -32,6 +33,9 @@ public sealed class SseClient : IAsyncDisposable
 
     /// <summary>The <c>postUrl</c> of the <c>transport</c> event.</summary>
     public string PostUrl { get; private set; } = "";
+
+    /// <summary>The <c>session</c> of the <c>transport</c> event: the secret every POST carries in <c>Collab-Session</c>.</summary>
+    public string SessionToken { get; private set; } = "";
 
     public int HeartbeatMs { get; private set; }
 
@@ -83,6 +87,7 @@ public sealed class SseClient : IAsyncDisposable
         {
             var transport = await client.ExpectAsync("transport");
             client.PostUrl = transport.GetProperty("postUrl").GetString()!;
+            client.SessionToken = transport.GetProperty("session").GetString()!;
             client.HeartbeatMs = transport.GetProperty("heartbeatMs").GetInt32();
             await client.SendAsync(new { type = "hello", clientId, instance = "i-" + clientId, user = new { name = name ?? clientId, color = "#654321" } });
             var welcome = await client.ExpectAsync("welcome");
@@ -115,7 +120,9 @@ public sealed class SseClient : IAsyncDisposable
         {
             using var content = new StringContent(body, Encoding.UTF8, "text/plain");
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            using var response = await http.PostAsync(new Uri(PostUrl, UriKind.Relative), content, timeout.Token);
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(PostUrl, UriKind.Relative)) { Content = content };
+            request.Headers.Add("Collab-Session", SessionToken);
+            using var response = await http.SendAsync(request, timeout.Token);
             PostStatuses.Add(response.StatusCode);
             return response.StatusCode;
         }

@@ -10,6 +10,8 @@ public sealed class ConfigurationTests
     [InlineData("Collab:FrontEnd:MaxMessageBytes", "10")]
     [InlineData("Collab:FrontEnd:AllowedOrigins:0", "not an origin")]
     [InlineData("Collab:Documents:WindowSize", "0")]
+    [InlineData("Collab:Documents:IdleCollectionAfter", "00:00:05")]
+    [InlineData("Collab:Access:MaxDocumentsPerOwner", "-1")]
     [InlineData("Collab:Storage:DataPath", " ")]
     [InlineData("Collab:Access:SigningKey", "not base64!")]
     [InlineData("Collab:Access:SigningKey", "c2hvcnQ=")]

@@ -17,7 +17,6 @@ public sealed class SseTransportTests
         await using var server = await CollabServer.StartAsync();
         const string doc = "sse-edit";
         await using var sse = await SseStream.OpenAsync(server);
-        Assert.StartsWith("/sse/", sse.PostUrl, StringComparison.Ordinal);
 
         Assert.Equal(HttpStatusCode.Accepted, await sse.PostAsync("""{"type":"hello","clientId":"sse-client","user":{"name":"Ssa"}}"""));
         var welcome = await sse.NextAsync();
@@ -101,11 +100,11 @@ public sealed class SseTransportTests
     {
         await using var server = await CollabServer.StartAsync(new Dictionary<string, string> { ["Collab:FrontEnd:MaxMessageBytes"] = "2048" });
         using var http = server.Http();
-        var unknown = await http.PostAsync("/sse/not-a-session", new StringContent("""{"type":"ping"}"""));
-        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
-        Assert.Equal("unknown_session", (await unknown.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
-
         await using var sse = await SseStream.OpenAsync(server);
+        Assert.Equal(HttpStatusCode.NotFound, await sse.PostAsync("""{"type":"ping"}""", session: "not-a-session"));
+        using var unnamed = await http.PostAsync("/sse", new StringContent("""{"type":"ping"}"""));
+        Assert.Equal(HttpStatusCode.BadRequest, unnamed.StatusCode);
+        Assert.Contains("Collab-Session", await unnamed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, await sse.PostAsync(new string('x', 4096)));
 
         using var foreign = new HttpRequestMessage(HttpMethod.Get, "/sse");
@@ -126,5 +125,23 @@ public sealed class SseTransportTests
         await sse.DisposeAsync();
     }
 
-    /// <summary>A minimal EventSource: reads <c>data:</c> events into a queue, counts comment heartbeats, POSTs frames.</summary>
+    [Fact]
+    public async Task The_session_token_travels_in_a_header_and_no_request_url_carries_it()
+    {
+        await using var server = await CollabServer.StartAsync();
+        await using var sse = await SseStream.OpenAsync(server);
+        Assert.Matches("^[A-Za-z0-9_-]{20,}$", sse.SessionToken);
+        Assert.Equal("/sse", sse.PostUrl);
+        Assert.Equal(HttpStatusCode.Accepted, await sse.PostAsync("""{"type":"hello","clientId":"header-client"}"""));
+        await sse.NextOfAsync("welcome");
+        Assert.Equal(HttpStatusCode.Accepted, await sse.PostAsync("""{"type":"join","doc":"sse-header"}"""));
+        await sse.NextOfAsync("joined");
+
+        Assert.Equal(3, sse.RequestUris.Count);
+        Assert.All(sse.RequestUris, uri => Assert.DoesNotContain(sse.SessionToken, uri.ToString(), StringComparison.Ordinal));
+        // The old form, the token as a path segment, is not a route any more.
+        using var http = server.Http();
+        using var old = await http.PostAsync($"/sse/{sse.SessionToken}", new StringContent("""{"type":"ping"}"""));
+        Assert.Equal(HttpStatusCode.NotFound, old.StatusCode);
+    }
 }

@@ -20,6 +20,12 @@ public sealed class AccessOptions
     /// <summary>Links mode: who may create documents (<c>Anyone</c>, or <c>Operators</c> holding Collab:Operations:OperatorKey).</summary>
     public DocumentCreation CreateDocuments { get; set; } = DocumentCreation.Anyone;
 
+    /// <summary>
+    /// Links and Tokens mode: how many documents one owner may create with <c>POST /api/docs</c> — the client address
+    /// in Links mode, the token's <c>sub</c> in Tokens mode; the operator key is not limited. 0 turns the cap off.
+    /// </summary>
+    public int MaxDocumentsPerOwner { get; set; } = 1000;
+
     /// <summary>How many credentials one session may hold at once (one per document in Links mode).</summary>
     public int MaxCredentialsPerSession { get; set; } = 32;
 
@@ -35,6 +41,7 @@ public sealed class AccessOptions
         if (!Enum.IsDefined(Mode)) return $"{Section}:Mode must be Open, Links or Tokens (was '{Mode}').";
         if (Mode == AccessMode.Tokens && Tokens.Validate() is { } tokens) return tokens;
         if (!Enum.IsDefined(CreateDocuments)) return $"{Section}:CreateDocuments must be Anyone or Operators (was '{CreateDocuments}').";
+        if (MaxDocumentsPerOwner is < 0 or > 10_000_000) return $"{Section}:MaxDocumentsPerOwner must be between 0 (no cap) and 10000000 (was {MaxDocumentsPerOwner}).";
         if (MaxCredentialsPerSession is < 1 or > 1024) return $"{Section}:MaxCredentialsPerSession must be between 1 and 1024.";
         if (SigningKey is null)
             return Mode == AccessMode.Links ? $"{Section}:SigningKey is required in Links mode (base64 of at least 32 random bytes, e.g. `openssl rand -base64 48`)." : null;

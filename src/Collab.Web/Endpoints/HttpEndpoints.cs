@@ -4,6 +4,7 @@ using Collab.Contracts;
 using Collab.Hosting;
 using Collab.Web.Access;
 using Collab.Web.Protocol;
+using Collab.Web.Sessions;
 using Microsoft.Extensions.Options;
 
 namespace Collab.Web.Endpoints;
@@ -102,28 +103,43 @@ internal static class HttpEndpoints
         doc ??= NewDocumentId();
         if (!Identifiers.IsValidDocumentId(doc)) return InvalidId();
 
-        var grain = grains.GetGrain<IDocumentGrain>(doc);
         if (access.Mode == AccessMode.Open) return Results.Json(new { doc }, statusCode: 201);
-        if (access.Mode == AccessMode.Tokens)
-        {
-            // Documents need no record here: the tokens your sign-in issues decide who may use which.
-            var identity = await VerifyAsync(access, context.RequestServices.GetRequiredService<TokenSessions>(), Bearer(context.Request));
-            if (!isOperator && (identity?.PermissionFor(doc) ?? Permission.None) < Permission.Write)
-                return Problem(401, ErrorCodes.Unauthorized, "creating a document needs a token that grants write on it");
-            return Results.Json(new { doc }, statusCode: 201);
-        }
+        var max = accessOptions.Value.MaxDocumentsPerOwner;
         try
         {
-            // An operator may put access control on a document that has content already (one from Open mode).
-            if (await grain.CreateAccess(claimExisting: isOperator) is not { } created)
-                return Problem(409, "exists", $"'{doc}' exists already; pick another name (or leave 'doc' out for a generated one)");
-            return Results.Json(Links(access, doc, created), statusCode: 201);
+            if (access.Mode == AccessMode.Tokens)
+            {
+                // Documents need no access record here: the tokens your sign-in issues decide who may use which.
+                var identity = await VerifyAsync(access, context.RequestServices.GetRequiredService<TokenSessions>(), Bearer(context.Request));
+                if (isOperator) return Results.Json(new { doc }, statusCode: 201);
+                if (identity is null || identity.PermissionFor(doc) < Permission.Write)
+                    return Problem(401, ErrorCodes.Unauthorized, "creating a document needs a token that grants write on it");
+                var counted = await grains.GetGrain<IDocumentOwnerGrain>("sub:" + identity.Subject).Create(doc, withAccess: false, max);
+                return counted.Status == CreationStatus.OverQuota ? TooManyDocuments(max) : Results.Json(new { doc }, statusCode: 201);
+            }
+            // An operator may put access control on a document that has content already (one from Open mode), and is not counted.
+            var creation = isOperator
+                ? Claimed(await grains.GetGrain<IDocumentGrain>(doc).CreateAccess(claimExisting: true))
+                : await grains.GetGrain<IDocumentOwnerGrain>("address:" + context.RequestServices.GetRequiredService<ConnectionLimiter>().ClientAddress(context))
+                    .Create(doc, withAccess: true, max);
+            return creation switch
+            {
+                { Status: CreationStatus.Created, Access: { } created } => Results.Json(Links(access, doc, created), statusCode: 201),
+                { Status: CreationStatus.OverQuota } => TooManyDocuments(max),
+                _ => Problem(409, "exists", $"'{doc}' exists already; pick another name (or leave 'doc' out for a generated one)"),
+            };
         }
         catch (Exception e) when (e is DocumentUnavailableException or TimeoutException or OrleansException)
         {
             return Unavailable();
         }
     }
+
+    private static Creation Claimed(DocumentAccess? access) => new(access is null ? CreationStatus.Exists : CreationStatus.Created, access, 0);
+
+    // The owner is not named (an address or a subject is the caller's own business, and proxies log responses too).
+    private static IResult TooManyDocuments(int max) => Problem(403, "too_many_documents",
+        $"you have created {max} documents, the most this server allows one owner (Collab:Access:MaxDocumentsPerOwner); ask its operator, or reuse one");
 
     /// <summary>
     /// <c>POST /api/operations/revocations</c> (operator key): <c>{"token":"jti"}</c> revokes one token,

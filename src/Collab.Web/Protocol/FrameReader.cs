@@ -31,7 +31,8 @@ internal static class FrameReader
         }
         catch (JsonException e)
         {
-            return new FrameError(ErrorCodes.BadJson, $"invalid JSON: {e.Message}");
+            // The parser's own message is exception text (and quotes the input): say where, not what it said.
+            return new FrameError(ErrorCodes.BadJson, $"invalid JSON at byte {e.BytePositionInLine ?? 0} of line {(e.LineNumber ?? 0) + 1}");
         }
     }
 

@@ -150,12 +150,13 @@ internal static class Frames
         w.WriteString("doc"u8, doc);
     });
 
-    /// <summary>Fallback transport only: the first event of a stream, saying where to POST client frames.</summary>
-    public static byte[] Transport(string postUrl, int heartbeatMs) => Build(w =>
+    /// <summary>Fallback transport only: the first event of a stream, saying where to POST client frames and the session token their Collab-Session header carries.</summary>
+    public static byte[] Transport(string postUrl, string session, int heartbeatMs) => Build(w =>
     {
         w.WriteString("type"u8, "transport"u8);
         w.WriteString("transport"u8, "sse"u8);
         w.WriteString("postUrl"u8, postUrl);
+        w.WriteString("session"u8, session);
         w.WriteNumber("heartbeatMs"u8, heartbeatMs);
     });
 

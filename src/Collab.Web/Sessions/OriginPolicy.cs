@@ -25,6 +25,14 @@ internal static class OriginPolicy
         return false;
     }
 
+    /// <summary>The refusal's text: names the Origin, cut to 100 printable characters (headers can be 32 KB and anything).</summary>
+    public static string Refusal(HttpRequest request)
+    {
+        var origin = request.Headers.Origin.ToString();
+        var shown = new string([.. origin.Take(100).Select(c => c is >= ' ' and <= '~' ? c : '?')]) + (origin.Length > 100 ? "..." : "");
+        return $"Origin '{shown}' is not allowed; see Collab:FrontEnd:AllowedOrigins.\n";
+    }
+
     private static string PublicScheme(HttpRequest request, FrontEndOptions options)
     {
         var forwarded = request.Headers["X-Forwarded-Proto"].ToString();

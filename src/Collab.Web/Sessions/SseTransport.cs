@@ -11,17 +11,22 @@ namespace Collab.Web.Sessions;
 
 /// <summary>
 /// The fallback for networks that block WebSockets: server frames stream down as Server-Sent Events
-/// (<c>GET /sse</c>), client frames go up as POSTs to the session's URL (<c>POST /sse/{token}</c>). Same frames, same
-/// session semantics; each POST is handled like frames read from a socket, in order.
+/// (<c>GET /sse</c>), client frames go up as POSTs (<c>POST /sse</c>) naming the session in the
+/// <see cref="SessionHeader"/> header. Same frames, same session semantics; each POST is handled like frames read from a
+/// socket, in order. The session's secret travels only in the stream's first event and in that header, never in a URL,
+/// which proxies and App Service write to their request logs.
 /// </summary>
 internal static partial class SseTransport
 {
+    /// <summary>The request header that carries the session's token on every POST.</summary>
+    public const string SessionHeader = "Collab-Session";
+
     private static readonly byte[] Ping = ": ping\n\n"u8.ToArray();
 
     public static void Map(IEndpointRouteBuilder app)
     {
         app.MapGet("/sse", StreamAsync);
-        app.MapPost("/sse/{token}", PostAsync);
+        app.MapPost("/sse", PostAsync);
     }
 
     /// <summary>Opens a session and streams its frames until it closes or the client goes away.</summary>
@@ -32,7 +37,7 @@ internal static partial class SseTransport
         if (!OriginPolicy.IsAllowed(context.Request, options))
         {
             context.Response.StatusCode = StatusCodes.Status403Forbidden;
-            await context.Response.WriteAsync($"Origin '{context.Request.Headers.Origin}' is not allowed; see Collab:FrontEnd:AllowedOrigins.\n");
+            await context.Response.WriteAsync(OriginPolicy.Refusal(context.Request));
             return;
         }
 
@@ -59,7 +64,7 @@ internal static partial class SseTransport
         using var gone = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, session.Aborted);
         try
         {
-            await WriteEventAsync(response, Frames.Transport($"/sse/{entry.Token}", options.HeartbeatMs), gone.Token);
+            await WriteEventAsync(response, Frames.Transport("/sse", entry.Token, options.HeartbeatMs), gone.Token);
             await SendLoopAsync(entry, response, options, gone.Token);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException)
@@ -115,11 +120,14 @@ internal static partial class SseTransport
     }
 
     /// <summary>Handles the frames of one POST (one per line), in order, after the session's earlier POSTs.</summary>
-    private static async Task<IResult> PostAsync(string token, HttpContext context, SseSessions sessions, IOptions<FrontEndOptions> frontEnd)
+    private static async Task<IResult> PostAsync(HttpContext context, SseSessions sessions, IOptions<FrontEndOptions> frontEnd)
     {
         var options = frontEnd.Value;
         if (!OriginPolicy.IsAllowed(context.Request, options))
             return Results.Problem(statusCode: 403, title: "origin not allowed", detail: "see Collab:FrontEnd:AllowedOrigins");
+        var token = context.Request.Headers[SessionHeader].ToString();
+        if (token.Length == 0)
+            return Results.Json(new { code = ErrorCodes.BadRequest, message = $"name the session in the {SessionHeader} header (its value is the stream's first event's 'session')" }, statusCode: 400);
         if (!sessions.TryGet(token, out var entry))
             return Results.Json(new { code = "unknown_session", message = "no such session on this front end: open /sse again and resume with join+rev" }, statusCode: 404);
 

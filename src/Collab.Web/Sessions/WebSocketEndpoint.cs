@@ -23,7 +23,7 @@ internal static partial class WebSocketEndpoint
         if (!OriginPolicy.IsAllowed(context.Request, options))
         {
             context.Response.StatusCode = StatusCodes.Status403Forbidden;
-            await context.Response.WriteAsync($"Origin '{context.Request.Headers.Origin}' is not allowed; see Collab:FrontEnd:AllowedOrigins.\n");
+            await context.Response.WriteAsync(OriginPolicy.Refusal(context.Request));
             return;
         }
         if (!context.WebSockets.WebSocketRequestedProtocols.Contains(Subprotocol, StringComparer.Ordinal))

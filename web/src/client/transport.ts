@@ -169,8 +169,13 @@ export interface SseTransportFrame {
   type: "transport";
   transport: "sse";
   postUrl: string;
+  /** The session's secret: sent only in the SESSION_HEADER of each POST, never in a URL (proxies log URLs). */
+  session: string;
   heartbeatMs: number;
 }
+
+/** The request header naming the fallback session on every POST. */
+export const SESSION_HEADER = "Collab-Session";
 
 export interface SseTransportOptions {
   /** The stream's URL, e.g. https://host/sse. */
@@ -199,7 +204,8 @@ const utf8Length = (s: string): number => {
  * hides the HTTP status and the heartbeat comments, and reconnects by itself — a new stream is a new session on the
  * server, so only the connection may decide to open one (and then resume with join+rev).
  *
- * Client frames are POSTed one request at a time, in order: frames sent while a POST is in flight wait and go out
+ * The stream's first event gives the POST URL and the session's token; every POST carries the token in the
+ * Collab-Session header, so no URL holds it. Client frames are POSTed one request at a time, in order: frames sent while a POST is in flight wait and go out
  * together in the next one (separated by LF). A 404 ends the transport with SSE_SESSION_GONE; any other failure of
  * the stream or of a POST ends it too (the connection reconnects and resumes; resends are exactly-once).
  */
@@ -207,6 +213,8 @@ export class SseTransport implements Transport {
   readonly kind = "sse";
   /** Set by the stream's first event. */
   postUrl: string | null = null;
+  /** Set by the stream's first event: the secret for the Collab-Session header. */
+  session: string | null = null;
   heartbeatMs = 0;
   /** Frames waiting for the POST in flight to complete. */
   readonly queue: string[] = [];
@@ -299,7 +307,7 @@ export class SseTransport implements Transport {
 
   private event(data: string): void {
     if (this.closed) return;
-    let frame: { type?: unknown; code?: unknown; reason?: unknown; postUrl?: unknown; heartbeatMs?: unknown };
+    let frame: { type?: unknown; code?: unknown; reason?: unknown; postUrl?: unknown; session?: unknown; heartbeatMs?: unknown };
     try {
       frame = JSON.parse(data) as typeof frame;
     } catch {
@@ -307,11 +315,12 @@ export class SseTransport implements Transport {
       return;
     }
     if (!this.opened) {
-      if (frame.type !== "transport" || typeof frame.postUrl !== "string") {
+      if (frame.type !== "transport" || typeof frame.postUrl !== "string" || typeof frame.session !== "string" || frame.session === "") {
         this.fail(SSE_DROPPED, "the stream did not start with a 'transport' event");
         return;
       }
       this.postUrl = new URL(frame.postUrl, this.options.url).toString();
+      this.session = frame.session;
       this.heartbeatMs = typeof frame.heartbeatMs === "number" && frame.heartbeatMs > 0 ? frame.heartbeatMs : 20_000;
       this.opened = true;
       this.startWatchdog();
@@ -335,7 +344,7 @@ export class SseTransport implements Transport {
   }
 
   private pump(): void {
-    if (this.closed || !this.opened || this.inFlight || this.queue.length === 0 || !this.postUrl) return;
+    if (this.closed || !this.opened || this.inFlight || this.queue.length === 0 || !this.postUrl || !this.session) return;
     let bytes = utf8Length(this.queue[0]!);
     let count = 1;
     while (count < this.queue.length) {
@@ -348,7 +357,7 @@ export class SseTransport implements Transport {
     this.inFlight = true;
     this.fetchImpl(this.postUrl, {
       method: "POST",
-      headers: { "Content-Type": "text/plain" },
+      headers: { "Content-Type": "text/plain", [SESSION_HEADER]: this.session },
       body,
       cache: "no-store",
       credentials: "same-origin",

@@ -1,6 +1,7 @@
 /** The landing page: create a document (POST /api/docs), open a share link or a name, or go back to a recent one. */
 import "../styles.css";
 import { isValidDocId } from "../client/protocol";
+import { type CreateProblem, createErrorMessage } from "./createError";
 import { shareUrl, tokenFromHash } from "./link";
 import { forgetDoc, loadRecent, timeAgo } from "./prefs";
 
@@ -32,16 +33,13 @@ async function create(name?: string): Promise<string | null> {
     location.assign(created.owner ? shareUrl("", created.doc, created.owner) : `/d/${encodeURIComponent(created.doc)}`);
     return null;
   }
-  if (res.status === 409) return `“${name}” exists already. Open it through a share link from its owner, or pick another name.`;
-  if (res.status === 401) return "On this server only its operators can create documents.";
-  let detail = `the server answered ${res.status}`;
+  let problem: CreateProblem | null = null;
   try {
-    const problem = (await res.json()) as { detail?: string };
-    if (problem.detail) detail = problem.detail;
+    problem = (await res.json()) as CreateProblem;
   } catch {
     // not a problem document
   }
-  return `Could not create the document: ${detail}.`;
+  return createErrorMessage(res.status, name, problem);
 }
 
 let creating = false;

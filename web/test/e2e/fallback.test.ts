@@ -39,22 +39,36 @@ function blockWebSockets(how: "close" | "silent") {
   return { blocked, prepare };
 }
 
-/** POSTs and streams the page sends to /sse. */
+/** Streams and POSTs the page sends to /sse, the session tokens its POSTs carry, and every URL it requests. */
 function countSse(page: Page) {
-  const seen = { streams: 0, posts: 0 };
+  const seen = { streams: 0, posts: 0, tokens: new Set<string>(), urls: [] as string[], postsWithoutToken: 0 };
   page.on("request", (request) => {
+    seen.urls.push(request.url());
     const path = new URL(request.url()).pathname;
-    if (path === "/sse") seen.streams++;
-    else if (path.startsWith("/sse/") && request.method() === "POST") seen.posts++;
+    if (path !== "/sse") return;
+    if (request.method() === "GET") seen.streams++;
+    else if (request.method() === "POST") {
+      seen.posts++;
+      const token = request.headers()["collab-session"];
+      if (token) seen.tokens.add(token);
+      else seen.postsWithoutToken++;
+    }
   });
   return seen;
+}
+
+/** The session secret travels in the Collab-Session header only: no URL the page requested holds one. */
+function expectNoTokenInUrls(sse: ReturnType<typeof countSse>) {
+  expect(sse.tokens.size).toBeGreaterThan(0);
+  expect(sse.postsWithoutToken).toBe(0);
+  for (const token of sse.tokens) expect(sse.urls.filter((url) => url.includes(token))).toEqual([]);
 }
 
 describe("fallback transport", () => {
   it("a page without WebSockets edits over SSE with a page on a WebSocket; both converge, offline and back, reload", async () => {
     const doc = docName("fallback");
     const { blocked, prepare } = blockWebSockets("close");
-    let sse = { streams: 0, posts: 0 };
+    let sse = undefined as unknown as ReturnType<typeof countSse>;
     const ada = await openEditor(browser, server, doc, "Ada", "#e91e63", async (page) => {
       sse = countSse(page);
       await prepare(page);
@@ -72,6 +86,7 @@ describe("fallback transport", () => {
     await eventually(async () => (await editorText(ada.page)) === final.text && (await editorText(bob.page)) === final.text,
       10_000, "both pages to show the server's text");
     expect(sse.posts).toBeGreaterThan(1);
+    expectNoTokenInUrls(sse);
 
     // The network goes away and comes back: the SSE page keeps its edits and resumes (on SSE again).
     await ada.context.setOffline(true);
@@ -105,7 +120,7 @@ describe("fallback transport", () => {
   it("a WebSocket that opens but never answers (a buffering proxy) is given up for SSE after a few seconds; an idle SSE session lives on", async () => {
     const doc = docName("buffered");
     const { blocked, prepare } = blockWebSockets("silent");
-    let sse = { streams: 0, posts: 0 };
+    let sse = undefined as unknown as ReturnType<typeof countSse>;
     const started = Date.now();
     const ada = await openEditor(browser, server, doc, "Ada", "#e91e63", async (page) => {
       sse = countSse(page);

@@ -22,7 +22,12 @@ interface Session {
 
 export interface Request {
   method: string;
+  /** The path. */
   url: string;
+  /** The whole URL as requested (path, query and fragment). */
+  fullUrl: string;
+  /** The Collab-Session header, if any. */
+  session?: string;
   body?: string;
   status?: number;
 }
@@ -172,7 +177,8 @@ export class FakeHub {
   readonly fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const url = new URL(String(input));
     const method = init?.method ?? "GET";
-    const request: Request = { method, url: url.pathname, body: typeof init?.body === "string" ? init.body : undefined };
+    const session = new Headers(init?.headers).get("Collab-Session") ?? undefined;
+    const request: Request = { method, url: url.pathname, fullUrl: url.toString(), session, body: typeof init?.body === "string" ? init.body : undefined };
     this.requests.push(request);
     await Promise.resolve();
     if (init?.signal?.aborted) throw new DOMException("aborted", "AbortError");
@@ -194,7 +200,7 @@ export class FakeHub {
           };
           this.streams.set(token, { session, controller });
           this.sessions.add(session);
-          controller.enqueue(encoder.encode(`data: ${JSON.stringify({ type: "transport", transport: "sse", postUrl: `/sse/${token}`, heartbeatMs: this.heartbeatMs })}\n\n`));
+          controller.enqueue(encoder.encode(`data: ${JSON.stringify({ type: "transport", transport: "sse", postUrl: "/sse", session: token, heartbeatMs: this.heartbeatMs })}\n\n`));
         },
         cancel: () => {
           this.streams.delete(token);
@@ -206,10 +212,10 @@ export class FakeHub {
       });
       return new Response(body, { status: 200, headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } });
     }
-    if (method === "POST" && url.pathname.startsWith("/sse/")) {
+    if (method === "POST" && url.pathname === "/sse") {
       if (this.holdPosts) await new Promise<void>((ok) => this.held.push(ok));
       const forced = this.postStatuses.shift();
-      const stream = this.streams.get(url.pathname.slice("/sse/".length));
+      const stream = session === undefined ? undefined : this.streams.get(session);
       const status = forced ?? (stream ? 202 : 404);
       request.status = status;
       if (status === 202 && stream) for (const line of request.body!.split("\n")) this.handle(stream.session, "sse", line);

@@ -60,18 +60,45 @@ describe("SseTransport", () => {
     const { log, events } = recorder();
     const t = new SseTransport({ url: "http://host/sse", fetch: hub.fetch }, events);
     await until(() => log.opened === 1, "open");
-    expect(t.postUrl).toBe("http://host/sse/t1");
+    expect(t.postUrl).toBe("http://host/sse");
+    expect(t.session).toBe("t1");
     expect(t.heartbeatMs).toBe(60_000);
     t.send(JSON.stringify({ type: "hello", clientId: "c1" }));
     await until(() => log.messages.length === 1, "welcome");
     expect(JSON.parse(log.messages[0]!)).toMatchObject({ type: "welcome" });
     const post = hub.requests.find((r) => r.method === "POST")!;
-    expect(post).toMatchObject({ url: "/sse/t1", body: '{"type":"hello","clientId":"c1"}', status: 202 });
+    expect(post).toMatchObject({ url: "/sse", session: "t1", body: '{"type":"hello","clientId":"c1"}', status: 202 });
     const alive = log.alive;
     hub.writeAll(": ping\n\n");
     await until(() => log.alive > alive, "the comment");
     t.close();
     expect(log.closes).toEqual([]);
+  });
+
+  it("sends the session token only in the Collab-Session header: no request URL carries it", async () => {
+    const hub = new FakeHub();
+    const { log, events } = recorder();
+    const t = new SseTransport({ url: "http://host/sse", fetch: hub.fetch }, events);
+    await until(() => log.opened === 1, "open");
+    for (let i = 1; i <= 3; i++) t.send(`{"type":"ping","t":${i}}`);
+    await until(() => log.messages.length === 3, "three pongs");
+    const token = t.session!;
+    expect(token).toBe("t1");
+    expect(hub.requests.length).toBeGreaterThanOrEqual(2);
+    for (const r of hub.requests) expect(r.fullUrl).not.toContain(token);
+    expect(hub.requests.filter((r) => r.method === "POST").every((r) => r.session === token)).toBe(true);
+    t.close();
+  });
+
+  it("fails to open on a transport event without a session token", async () => {
+    const { log, events } = recorder();
+    const encoder = new TextEncoder();
+    const fetchWithout: typeof fetch = async () => new Response(new ReadableStream<Uint8Array>({
+      start: (c) => c.enqueue(encoder.encode(`data: ${JSON.stringify({ type: "transport", transport: "sse", postUrl: "/sse", heartbeatMs: 1000 })}\n\n`)),
+    }), { status: 200, headers: { "content-type": "text/event-stream" } });
+    new SseTransport({ url: "http://host/sse", fetch: fetchWithout }, events);
+    await until(() => log.closes.length === 1, "the failure");
+    expect(log.closes[0]).toMatchObject({ code: SSE_DROPPED, opened: false });
   });
 
   it("keeps one POST in flight and sends the frames queued meanwhile together, in order", async () => {
