@@ -9,4 +9,10 @@ public interface IDocumentLookupGrain : IGrainWithIntegerKey
 {
     /// <summary>True when the document has a committed op or an access record in the store.</summary>
     Task<bool> IsWritten(string documentId);
+
+    /// <summary>What the document occupies in the store.</summary>
+    Task<DocumentStoreUsage> Measure(string documentId);
+
+    /// <summary>What the whole store occupies.</summary>
+    Task<StoreUsage> MeasureStore();
 }

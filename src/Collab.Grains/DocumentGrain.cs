@@ -1,4 +1,5 @@
 using Collab.Contracts;
+using Collab.Grains.Compaction;
 using Collab.Grains.Core;
 using Collab.Storage;
 using Microsoft.Extensions.Logging;
@@ -18,6 +19,7 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
 {
     private readonly IDocumentStore store;
     private readonly DocumentGrainOptions options;
+    private readonly CompactionOptions compaction;
     private readonly ILogger<DocumentGrain> logger;
     private readonly HostSubscriptions subscriptions = new();
     private readonly ClientHolders holders = new();
@@ -30,10 +32,11 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
     private Task? snapshotting;
     private DateTime activatedAt;
 
-    public DocumentGrain(IDocumentStore store, IOptions<DocumentGrainOptions> options, ILogger<DocumentGrain> logger)
+    public DocumentGrain(IDocumentStore store, IOptions<DocumentGrainOptions> options, IOptions<CompactionOptions> compaction, ILogger<DocumentGrain> logger)
     {
         this.store = store;
         this.options = options.Value;
+        this.compaction = compaction.Value;
         this.logger = logger;
     }
 
@@ -61,7 +64,8 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
         if (core is null) return; // the activation failed to load: nothing to write
         if (committing is not null) await committing.WaitAsync(cancellationToken).ConfigureAwait(quietly);
         if (snapshotting is not null) await snapshotting.WaitAsync(cancellationToken).ConfigureAwait(quietly);
-        if (core.TakeSnapshot(force: true) is { } snapshot) await SaveSnapshotAsync(snapshot).WaitAsync(cancellationToken).ConfigureAwait(quietly);
+        if (core.TakeSnapshot(out var checkpoint, force: true) is { } snapshot)
+            await SaveSnapshotAsync(snapshot, checkpoint, compactAfter: false).WaitAsync(cancellationToken).ConfigureAwait(quietly);
     }
 
     public Task<SubmitResult> Submit(SubmitRequest request)
@@ -211,7 +215,7 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
             NotifyCommitted([.. outcome.Ops]);
             Answer(outcome.Answers);
             LogCommitted(logger, DocumentId, outcome.Ops.Count, core.CommittedRev);
-            if (core.TakeSnapshot() is { } snapshot) snapshotting = SaveSnapshotAsync(snapshot);
+            if (core.TakeSnapshot(out var checkpoint) is { } snapshot) snapshotting = SaveSnapshotAsync(snapshot, checkpoint, compactAfter: true);
         }
     }
 
@@ -221,18 +225,33 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
             if (waiting.Remove(answer.Ticket, out var submit)) submit.TrySetResult(answer.Result);
     }
 
-    /// <summary>Runs beside the write loop: commits never wait for a snapshot.</summary>
-    private async Task SaveSnapshotAsync(DocumentSnapshot snapshot)
+    /// <summary>
+    /// Runs beside the write loop: commits never wait for a snapshot. After a new checkpoint the document's log is
+    /// compacted (ops beyond the retention window or the byte budget are folded into it), still beside the writes.
+    /// </summary>
+    private async Task SaveSnapshotAsync(DocumentSnapshot snapshot, bool checkpoint, bool compactAfter)
     {
         try
         {
-            await store.SaveSnapshotAsync(DocumentId, snapshot);
+            await store.SaveSnapshotAsync(DocumentId, snapshot, checkpoint);
             core.SnapshotSucceeded();
         }
         catch (Exception e)
         {
             core.SnapshotFailed();
             LogSnapshotFailed(logger, DocumentId, snapshot.Rev, e);
+            return;
+        }
+        if (!checkpoint || !compactAfter || !compaction.Enabled) return;
+        try
+        {
+            var result = await store.CompactAsync(DocumentId, compaction.Policy(DateTimeOffset.UtcNow));
+            if (result.OpsDeleted > 0) LogCompacted(logger, DocumentId, result.OpsDeleted, result.FoldedThroughRev);
+        }
+        catch (Exception e)
+        {
+            // Nothing is lost: the ops stay until the next checkpoint or sweep folds them.
+            LogCompactionFailed(logger, DocumentId, e);
         }
     }
 
@@ -345,6 +364,12 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Document {DocumentId} failed to write its snapshot at rev {Rev}")]
     private static partial void LogSnapshotFailed(ILogger logger, string documentId, long rev, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Document {DocumentId}: compaction folded {Ops} ops into the checkpoint at rev {Rev}")]
+    private static partial void LogCompacted(ILogger logger, string documentId, long ops, long rev);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Document {DocumentId}: compacting the op log failed; the ops stay until the next attempt")]
+    private static partial void LogCompactionFailed(ILogger logger, string documentId, Exception error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Document {DocumentId} failed to notify an observer")]
     private static partial void LogNotifyFailed(ILogger logger, string documentId, Exception error);

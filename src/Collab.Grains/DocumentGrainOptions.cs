@@ -18,6 +18,12 @@ public sealed class DocumentGrainOptions
     /// <summary>A snapshot is written after this many ops (and when the document goes idle), so loading stays cheap.</summary>
     public int SnapshotEvery { get; set; } = 1000;
 
+    /// <summary>
+    /// A snapshot is also kept as a history checkpoint (which compaction folds older ops into) after this many bytes of
+    /// ops, or after <see cref="SnapshotEvery"/> ops that together weigh at least the text.
+    /// </summary>
+    public long CheckpointBytes { get; set; } = 16L * 1024 * 1024;
+
     /// <summary>The longest a document may grow, in UTF-16 code units.</summary>
     public int MaxDocumentLength { get; set; } = 8 * 1024 * 1024;
 
@@ -55,6 +61,7 @@ public sealed class DocumentGrainOptions
     {
         if (WindowSize < 1) return $"{Section}:WindowSize must be at least 1 (was {WindowSize}).";
         if (SnapshotEvery < 1) return $"{Section}:SnapshotEvery must be at least 1 (was {SnapshotEvery}).";
+        if (CheckpointBytes < 4096) return $"{Section}:CheckpointBytes must be at least 4096 (was {CheckpointBytes}).";
         if (MaxDocumentLength < 1) return $"{Section}:MaxDocumentLength must be at least 1 (was {MaxDocumentLength}).";
         if (OpsPerSecond <= 0) return $"{Section}:OpsPerSecond must be positive (was {OpsPerSecond}).";
         if (OpsBurst < 1) return $"{Section}:OpsBurst must be at least 1 (was {OpsBurst}).";

@@ -6,8 +6,8 @@ using Orleans.Concurrency;
 namespace Collab.Grains;
 
 /// <summary>
-/// Looks documents up in the store without activating them. The op log is never truncated, so a document with no op
-/// at revision 1 and no access record was never written: its state is revision 0 and empty text, whoever asks.
+/// Looks documents up in the store without activating them. A document with no op, no snapshot and no access record
+/// was never written: its state is revision 0 and empty text, whoever asks.
 /// </summary>
 /// <remarks>
 /// Stateless and holding nothing, so it is reentrant: the few activations a silo makes of it (at most one per core)
@@ -20,16 +20,41 @@ public sealed partial class DocumentLookupGrain(IDocumentStore store, ILogger<Do
     {
         try
         {
-            var access = store.LoadAccessAsync(documentId);
-            var firstOp = store.ReadOpsAsync(documentId, afterRev: 0, maxCount: 1);
-            await Task.WhenAll(access, firstOp);
-            return (await firstOp).Count > 0 || await access is not null;
+            return await store.ExistsAsync(documentId);
         }
         catch (Exception e)
         {
             // The caller gets the same retryable answer as for a document that cannot be loaded; the detail stays here.
             LogLookupFailed(logger, documentId, e);
             throw new DocumentUnavailableException($"Document '{documentId}' cannot be looked up right now; retry shortly.");
+        }
+    }
+
+    public async Task<DocumentStoreUsage> Measure(string documentId)
+    {
+        try
+        {
+            var size = await store.MeasureAsync(documentId);
+            return new DocumentStoreUsage(size.Ops, size.OpBytes, size.FirstOpRev, size.Checkpoints, size.CheckpointBytes, size.SnapshotRev, size.SnapshotBytes);
+        }
+        catch (Exception e)
+        {
+            LogLookupFailed(logger, documentId, e);
+            throw new DocumentUnavailableException($"Document '{documentId}' cannot be measured right now; retry shortly.");
+        }
+    }
+
+    public async Task<StoreUsage> MeasureStore()
+    {
+        try
+        {
+            var size = await store.MeasureStoreAsync();
+            return new StoreUsage(size.Bytes, size.FreeBytes, size.LimitBytes);
+        }
+        catch (Exception e)
+        {
+            LogLookupFailed(logger, "(store)", e);
+            throw new DocumentUnavailableException("The store cannot be measured right now; retry shortly.");
         }
     }
 

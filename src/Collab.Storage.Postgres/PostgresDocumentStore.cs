@@ -154,7 +154,7 @@ public sealed class PostgresDocumentStore : IDocumentStore, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async Task SaveSnapshotAsync(string documentId, DocumentSnapshot snapshot, CancellationToken cancellationToken = default)
+    public async Task SaveSnapshotAsync(string documentId, DocumentSnapshot snapshot, bool checkpoint = false, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(documentId);
         ArgumentNullException.ThrowIfNull(snapshot);
@@ -178,6 +178,7 @@ public sealed class PostgresDocumentStore : IDocumentStore, IAsyncDisposable
         command.Parameters.Add(new NpgsqlParameter { Value = snapshot.Rev, NpgsqlDbType = NpgsqlDbType.Bigint });
         command.Parameters.Add(new NpgsqlParameter { Value = text, NpgsqlDbType = NpgsqlDbType.Bytea });
         command.Parameters.Add(new NpgsqlParameter { Value = clients, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = checkpoint, NpgsqlDbType = NpgsqlDbType.Boolean });
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         Committed();
     }
@@ -279,9 +280,14 @@ public sealed class PostgresDocumentStore : IDocumentStore, IAsyncDisposable
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var snapshot = DocumentSnapshot.Empty;
         var tail = new List<StoredOp>();
+        long checkpointRev = 0;
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (reader.GetInt32(0) == 0)
+            if (reader.GetInt32(0) == 2)
+            {
+                checkpointRev = reader.GetInt64(1);
+            }
+            else if (reader.GetInt32(0) == 0)
             {
                 var text = StrictUtf8.GetString(await reader.GetFieldValueAsync<byte[]>(2, cancellationToken).ConfigureAwait(false));
                 snapshot = new DocumentSnapshot(reader.GetInt64(1), text, ClientMarksJson.Deserialize(reader.GetString(3)));
@@ -292,7 +298,110 @@ public sealed class PostgresDocumentStore : IDocumentStore, IAsyncDisposable
             }
         }
 
-        return new StoredDocument(snapshot, tail);
+        return new StoredDocument(snapshot, tail) { CheckpointRev = checkpointRev };
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> ExistsAsync(string documentId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(documentId);
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = dataSource.CreateCommand(sql.Exists);
+        command.Parameters.Add(new NpgsqlParameter { Value = documentId, NpgsqlDbType = NpgsqlDbType.Text });
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <inheritdoc />
+    public async Task<DocumentStorageSize> MeasureAsync(string documentId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(documentId);
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = dataSource.CreateCommand(sql.Measure);
+        command.Parameters.Add(new NpgsqlParameter { Value = documentId, NpgsqlDbType = NpgsqlDbType.Text });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return new DocumentStorageSize(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4),
+            reader.GetInt64(5), reader.GetInt64(6));
+    }
+
+    /// <inheritdoc />
+    public async Task<StoreSize> MeasureStoreAsync(CancellationToken cancellationToken = default)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = dataSource.CreateCommand(sql.MeasureStore);
+        command.Parameters.Add(new NpgsqlParameter { Value = Schema, NpgsqlDbType = NpgsqlDbType.Text });
+        var size = new StoreSize((long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!, 0, null);
+        StoreMetrics.ReportSize(size, metricTags);
+        return size;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<string>> ListCompactableAsync(
+        DateTimeOffset committedBefore, string? afterDocumentId, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = dataSource.CreateCommand(sql.ListCompactable);
+        command.Parameters.Add(new NpgsqlParameter { Value = afterDocumentId ?? "", NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = committedBefore.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter { Value = (long)limit, NpgsqlDbType = NpgsqlDbType.Bigint });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var result = new List<string>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) result.Add(reader.GetString(0));
+        return result;
+    }
+
+    /// <summary>Ops deleted per transaction, so a long log is folded in steps that never hold locks long.</summary>
+    private const long CompactionStep = 10_000;
+
+    /// <inheritdoc />
+    public async Task<CompactionResult> CompactAsync(string documentId, CompactionPolicy policy, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(documentId);
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(policy.KeepCheckpointEvery, nameof(policy));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(policy.MaxOpBytes, nameof(policy));
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        long through = 0, ops = 0, checkpoints = 0;
+        while (true)
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            long point;
+            await using (var command = new NpgsqlCommand(sql.CompactionPoint, connection, transaction))
+            {
+                command.Parameters.Add(new NpgsqlParameter { Value = documentId, NpgsqlDbType = NpgsqlDbType.Text });
+                command.Parameters.Add(new NpgsqlParameter { Value = policy.RetainSince.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+                command.Parameters.Add(new NpgsqlParameter { Value = policy.MaxOpBytes, NpgsqlDbType = NpgsqlDbType.Bigint });
+                if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not long found || found <= 0)
+                    return new CompactionResult(through, ops, checkpoints);
+                point = found;
+            }
+
+            int deleted, thinned;
+            await using (var command = new NpgsqlCommand(sql.FoldOps, connection, transaction))
+            {
+                command.Parameters.Add(new NpgsqlParameter { Value = documentId, NpgsqlDbType = NpgsqlDbType.Text });
+                command.Parameters.Add(new NpgsqlParameter { Value = point, NpgsqlDbType = NpgsqlDbType.Bigint });
+                command.Parameters.Add(new NpgsqlParameter { Value = CompactionStep, NpgsqlDbType = NpgsqlDbType.Bigint });
+                deleted = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await using (var command = new NpgsqlCommand(sql.ThinCheckpoints, connection, transaction))
+            {
+                command.Parameters.Add(new NpgsqlParameter { Value = documentId, NpgsqlDbType = NpgsqlDbType.Text });
+                command.Parameters.Add(new NpgsqlParameter { Value = point, NpgsqlDbType = NpgsqlDbType.Bigint });
+                command.Parameters.Add(new NpgsqlParameter { Value = policy.KeepCheckpointEvery, NpgsqlDbType = NpgsqlDbType.Bigint });
+                thinned = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            if (deleted > 0) StoreMetrics.CompactedOps.Add(deleted, metricTags);
+            through = Math.Max(through, point);
+            ops += deleted;
+            checkpoints += thinned;
+            if (deleted < CompactionStep) return new CompactionResult(through, ops, checkpoints);
+        }
     }
 
     /// <inheritdoc />

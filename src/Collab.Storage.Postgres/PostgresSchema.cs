@@ -10,7 +10,7 @@ namespace Collab.Storage.Postgres;
 internal static class PostgresSchema
 {
     /// <summary>The schema version this code writes; a database with a newer version is refused.</summary>
-    public const int CurrentVersion = 3;
+    public const int CurrentVersion = 4;
 
     // First key of the advisory lock ("Coll"); the second is a hash of the schema name, so stores in different schemas
     // of one database do not wait for each other.
@@ -65,6 +65,16 @@ internal static class PostgresSchema
             PRIMARY KEY (owner, doc)
         );
         COMMENT ON TABLE {0}.owned IS 'Collab documents per creator (an address or a token sub), for Collab:Access:MaxDocumentsPerOwner.';
+        """,
+        """
+        CREATE TABLE {0}.checkpoints (
+            doc      text COLLATE "C" NOT NULL,
+            rev      bigint      NOT NULL,
+            text     bytea       NOT NULL,
+            saved_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (doc, rev)
+        );
+        COMMENT ON TABLE {0}.checkpoints IS 'Collab history checkpoints: the text (UTF-8) at chosen revisions; compaction folds older ops into them.';
         """,
     ];
 

@@ -30,8 +30,11 @@ internal sealed class PostgresStatements
 
         HeadRev = $"SELECT {head};";
 
-        // $1 doc, $2 rev, $3 text (UTF-8), $4 clients (json).
+        // $1 doc, $2 rev, $3 text (UTF-8), $4 clients (json), $5 keep as a checkpoint too.
         UpsertSnapshot = $"""
+            WITH checkpoint AS (
+                INSERT INTO {s}.checkpoints (doc, rev, text) SELECT $1, $2, $3 WHERE $5 ON CONFLICT (doc, rev) DO NOTHING
+            )
             INSERT INTO {s}.snapshots AS stored (doc, rev, text, clients) VALUES ($1, $2, $3, $4::jsonb)
             ON CONFLICT (doc) DO UPDATE SET rev = excluded.rev, text = excluded.text, clients = excluded.clients, saved_at = now()
             WHERE excluded.rev > stored.rev;
@@ -46,7 +49,61 @@ internal sealed class PostgresStatements
             SELECT 1, o.rev, NULL::bytea, o.op, o.client_id, o.seq
             FROM {s}.ops AS o
             WHERE o.doc = $1 AND o.rev > coalesce((SELECT rev FROM snap), 0)
+            UNION ALL
+            SELECT 2, coalesce(max(c.rev), 0), NULL, NULL, NULL, NULL FROM {s}.checkpoints AS c WHERE c.doc = $1
             ORDER BY kind, rev;
+            """;
+
+        // $1 doc.
+        Exists = $"""
+            SELECT EXISTS (SELECT 1 FROM {s}.ops WHERE doc = $1) OR EXISTS (SELECT 1 FROM {s}.snapshots WHERE doc = $1)
+                OR EXISTS (SELECT 1 FROM {s}.access WHERE doc = $1);
+            """;
+
+        // $1 doc.
+        Measure = $"""
+            SELECT (SELECT count(*) FROM {s}.ops WHERE doc = $1),
+                   (SELECT coalesce(sum(octet_length(op)), 0)::bigint FROM {s}.ops WHERE doc = $1),
+                   (SELECT coalesce(min(rev), 0) FROM {s}.ops WHERE doc = $1),
+                   (SELECT count(*) FROM {s}.checkpoints WHERE doc = $1),
+                   (SELECT coalesce(sum(octet_length(text)), 0)::bigint FROM {s}.checkpoints WHERE doc = $1),
+                   coalesce((SELECT rev FROM {s}.snapshots WHERE doc = $1), 0),
+                   coalesce((SELECT octet_length(text) FROM {s}.snapshots WHERE doc = $1), 0)::bigint;
+            """;
+
+        // $1 the schema name: every table of the schema with its indexes and TOAST.
+        MeasureStore = """
+            SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint
+            FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+            WHERE n.nspname = $1 AND c.relkind = 'r';
+            """;
+
+        // $1 after doc, $2 committed before, $3 limit.
+        ListCompactable = $"SELECT DISTINCT doc FROM {s}.ops WHERE doc > $1 AND committed_at < $2 ORDER BY doc LIMIT $3;";
+
+        // The compaction point: the newest checkpoint at or before the newest op older than the retention window or
+        // beyond the op-byte budget (counted from the newest op back). $1 doc, $2 retain since, $3 max op bytes.
+        CompactionPoint = $"""
+            WITH outside AS (
+                SELECT max(rev) AS rev FROM {s}.ops WHERE doc = $1 AND committed_at < $2
+                UNION ALL
+                SELECT max(rev) FROM (
+                    SELECT rev, sum(octet_length(op)) OVER (ORDER BY rev DESC ROWS UNBOUNDED PRECEDING) AS newer
+                    FROM {s}.ops WHERE doc = $1) AS n
+                WHERE newer > $3
+            )
+            SELECT max(c.rev) FROM {s}.checkpoints AS c WHERE c.doc = $1 AND c.rev <= (SELECT max(rev) FROM outside);
+            """;
+
+        // $1 doc, $2 through rev, $3 step: the oldest ops first, a bounded step at a time.
+        FoldOps = $"""
+            DELETE FROM {s}.ops WHERE doc = $1 AND rev <= $2 AND rev < (SELECT min(rev) FROM {s}.ops WHERE doc = $1) + $3;
+            """;
+
+        // $1 doc, $2 before rev, $3 every: before the compaction point keep the newest checkpoint of every $3 revisions.
+        ThinCheckpoints = $"""
+            DELETE FROM {s}.checkpoints WHERE doc = $1 AND rev < $2
+            AND rev NOT IN (SELECT max(rev) FROM {s}.checkpoints WHERE doc = $1 AND rev < $2 GROUP BY rev / $3);
             """;
 
         // $1 doc, $2 owner, $3 edit, $4 view generation, $5 created at.
@@ -90,6 +147,20 @@ internal sealed class PostgresStatements
     public string UpsertSnapshot { get; }
 
     public string Load { get; }
+
+    public string Exists { get; }
+
+    public string Measure { get; }
+
+    public string MeasureStore { get; }
+
+    public string ListCompactable { get; }
+
+    public string CompactionPoint { get; }
+
+    public string FoldOps { get; }
+
+    public string ThinCheckpoints { get; }
 
     public string ReadOps { get; }
 

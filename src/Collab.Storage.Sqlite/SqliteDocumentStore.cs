@@ -14,6 +14,8 @@ public sealed class SqliteDocumentStore : IDocumentStore, IAsyncDisposable
     private readonly SqliteWriter writer;
     private readonly string readerConnectionString;
     private readonly ILogger logger;
+    private readonly long maxSizeBytes;
+    private readonly KeyValuePair<string, object?>[] metricTags;
     private int disposed;
 
     /// <summary>Opens (creating when missing) the database file named by the options; fails fast on invalid options.</summary>
@@ -29,10 +31,12 @@ public sealed class SqliteDocumentStore : IDocumentStore, IAsyncDisposable
 
         this.logger = logger;
         DatabasePath = settings.DatabasePath;
+        metricTags = StoreMetrics.Tags("sqlite", DatabasePath);
         CreatePrivately(DatabasePath);
         readerConnectionString = SqliteSchema.ReaderConnectionString(DatabasePath, settings.BusyTimeout);
         writer = new SqliteWriter(DatabasePath,
-            SqliteSchema.WriterConnectionString(DatabasePath, settings.BusyTimeout), settings.BusyTimeout, settings.MaxBatchRequests, logger);
+            SqliteSchema.WriterConnectionString(DatabasePath, settings.BusyTimeout), settings.BusyTimeout, settings.MaxBatchRequests, settings.MaxSizeBytes, logger);
+        maxSizeBytes = settings.MaxSizeBytes;
         writer.Start();
         SqliteStoreLog.LogStoreOpened(logger, DatabasePath, writer.SchemaVersion);
     }
@@ -114,14 +118,14 @@ public sealed class SqliteDocumentStore : IDocumentStore, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public Task SaveSnapshotAsync(string documentId, DocumentSnapshot snapshot, CancellationToken cancellationToken = default)
+    public Task SaveSnapshotAsync(string documentId, DocumentSnapshot snapshot, bool checkpoint = false, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(documentId);
         ArgumentNullException.ThrowIfNull(snapshot);
         ArgumentNullException.ThrowIfNull(snapshot.Text, nameof(snapshot));
         ArgumentNullException.ThrowIfNull(snapshot.Clients, nameof(snapshot));
         ArgumentOutOfRangeException.ThrowIfNegative(snapshot.Rev, nameof(snapshot));
-        return Enqueue(new SnapshotRequest(documentId, snapshot, ClientMarksJson.Serialize(snapshot.Clients), cancellationToken));
+        return Enqueue(new SnapshotRequest(documentId, snapshot, ClientMarksJson.Serialize(snapshot.Clients), checkpoint, cancellationToken));
     }
 
     /// <inheritdoc />
@@ -146,7 +150,108 @@ public sealed class SqliteDocumentStore : IDocumentStore, IAsyncDisposable
         }
 
         var tail = await ReadOpsAsync(connection, transaction, documentId, snapshot.Rev, limit: -1, cancellationToken).ConfigureAwait(false);
-        return new StoredDocument(snapshot, tail);
+        long checkpointRev;
+        await using (var command = connection.CreateCommand())
+        {
+            command.Transaction = transaction;
+            command.CommandText = "SELECT coalesce(max(rev), 0) FROM checkpoints WHERE doc = $doc;";
+            command.Parameters.AddWithValue("$doc", documentId);
+            checkpointRev = (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }
+        return new StoredDocument(snapshot, tail) { CheckpointRev = checkpointRev };
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> ExistsAsync(string documentId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(documentId);
+        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT EXISTS (SELECT 1 FROM ops WHERE doc = $doc) OR EXISTS (SELECT 1 FROM snapshots WHERE doc = $doc)
+                OR EXISTS (SELECT 1 FROM access WHERE doc = $doc);
+            """;
+        command.Parameters.AddWithValue("$doc", documentId);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! != 0;
+    }
+
+    /// <inheritdoc />
+    public async Task<DocumentStorageSize> MeasureAsync(string documentId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(documentId);
+        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = connection.BeginTransaction(deferred: true);
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = """
+            SELECT (SELECT count(*) FROM ops WHERE doc = $doc),
+                   (SELECT coalesce(sum(length(CAST(op AS BLOB))), 0) FROM ops WHERE doc = $doc),
+                   (SELECT coalesce(min(rev), 0) FROM ops WHERE doc = $doc),
+                   (SELECT count(*) FROM checkpoints WHERE doc = $doc),
+                   (SELECT coalesce(sum(length(CAST(text AS BLOB))), 0) FROM checkpoints WHERE doc = $doc),
+                   coalesce((SELECT rev FROM snapshots WHERE doc = $doc), 0),
+                   coalesce((SELECT length(CAST(text AS BLOB)) FROM snapshots WHERE doc = $doc), 0);
+            """;
+        command.Parameters.AddWithValue("$doc", documentId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return new DocumentStorageSize(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4),
+            reader.GetInt64(5), reader.GetInt64(6));
+    }
+
+    /// <inheritdoc />
+    public async Task<StoreSize> MeasureStoreAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT page_count * page_size, freelist_count * page_size FROM pragma_page_count(), pragma_freelist_count(), pragma_page_size();";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var wal = new FileInfo(DatabasePath + "-wal");
+        var walBytes = wal.Exists ? wal.Length : 0;
+        var size = new StoreSize(reader.GetInt64(0) + walBytes, reader.GetInt64(1), maxSizeBytes > 0 ? maxSizeBytes : null);
+        StoreMetrics.ReportSize(size, metricTags);
+        return size;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<string>> ListCompactableAsync(
+        DateTimeOffset committedBefore, string? afterDocumentId, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT DISTINCT doc FROM ops WHERE doc > $after AND committed_at < $before ORDER BY doc LIMIT $limit;
+            """;
+        command.Parameters.AddWithValue("$after", afterDocumentId ?? "");
+        command.Parameters.AddWithValue("$before", committedBefore.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$limit", limit);
+        var result = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) result.Add(reader.GetString(0));
+        return result;
+    }
+
+    /// <inheritdoc />
+    public async Task<CompactionResult> CompactAsync(string documentId, CompactionPolicy policy, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(documentId);
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(policy.KeepCheckpointEvery, nameof(policy));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(policy.MaxOpBytes, nameof(policy));
+        long through = 0, ops = 0, checkpoints = 0;
+        while (true)
+        {
+            // One bounded step per request: other documents' appends commit between the steps.
+            var request = new CompactRequest(documentId, policy, cancellationToken);
+            await Enqueue(request).ConfigureAwait(false);
+            through = Math.Max(through, request.Result.FoldedThroughRev);
+            ops += request.Result.OpsDeleted;
+            checkpoints += request.Result.CheckpointsDeleted;
+            if (request.Result.OpsDeleted > 0) StoreMetrics.CompactedOps.Add(request.Result.OpsDeleted, metricTags);
+            if (!request.More) return new CompactionResult(through, ops, checkpoints);
+        }
     }
 
     /// <inheritdoc />

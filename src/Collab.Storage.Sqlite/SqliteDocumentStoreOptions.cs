@@ -18,6 +18,13 @@ public sealed class SqliteDocumentStoreOptions
     /// <summary>How long a statement waits for a lock held by another connection or process before failing.</summary>
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The most the database file may grow to, in bytes (0: no limit but the disk's). A write beyond it fails like a full
+    /// disk would (the appends of that transaction are not stored, their editors get <c>internal</c> and retry); the WAL
+    /// beside the file is bounded separately (64 MiB after each checkpoint).
+    /// </summary>
+    public long MaxSizeBytes { get; set; }
+
     /// <summary>The absolute path of the database file.</summary>
     public string DatabasePath => Path.GetFullPath(Path.Combine(DataPath, FileName));
 
@@ -44,6 +51,11 @@ public sealed class SqliteDocumentStoreOptions
         if (MaxBatchRequests < 1)
         {
             failures.Add($"{SectionName}:{nameof(MaxBatchRequests)} must be at least 1 (was {MaxBatchRequests}).");
+        }
+
+        if (MaxSizeBytes is < 0 or (> 0 and < 256 * 1024))
+        {
+            failures.Add($"{SectionName}:{nameof(MaxSizeBytes)} must be 0 (no limit) or at least 262144 (was {MaxSizeBytes}).");
         }
 
         if (BusyTimeout < TimeSpan.Zero || BusyTimeout > TimeSpan.FromSeconds(int.MaxValue / 1000))

@@ -6,7 +6,7 @@ namespace Collab.Storage.Sqlite;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this code writes; a file with a newer version is refused.</summary>
-    public const long CurrentVersion = 3;
+    public const long CurrentVersion = 4;
 
     // Each entry upgrades the schema from version (index) to (index + 1); append, never edit.
     private static readonly string[] Migrations =
@@ -52,6 +52,16 @@ internal static class SqliteSchema
             PRIMARY KEY (owner, doc)
         ) WITHOUT ROWID;
         """,
+        // History checkpoints: full texts at chosen revisions (a rowid table: texts are large rows).
+        """
+        CREATE TABLE IF NOT EXISTS checkpoints (
+            doc      TEXT    NOT NULL,
+            rev      INTEGER NOT NULL,
+            text     TEXT    NOT NULL,
+            saved_at INTEGER NOT NULL,
+            PRIMARY KEY (doc, rev)
+        );
+        """,
     ];
 
     public static string WriterConnectionString(string path, TimeSpan busyTimeout) => new SqliteConnectionStringBuilder
@@ -73,10 +83,17 @@ internal static class SqliteSchema
         DefaultTimeout = (int)Math.Ceiling(busyTimeout.TotalSeconds),
     }.ToString();
 
+    /// <summary>The WAL file is cut back to this size after a checkpoint, so one large transaction does not keep it large.</summary>
+    public const long JournalSizeLimit = 64L * 1024 * 1024;
+
     /// <summary>Sets the per-connection durability settings of the writer and brings the schema up to date.</summary>
     /// <returns>The schema version of the file.</returns>
-    public static long Initialize(SqliteConnection writer, TimeSpan busyTimeout)
+    public static long Initialize(SqliteConnection writer, TimeSpan busyTimeout, long maxSizeBytes)
     {
+        // Free pages go back to the file system at each compaction (PRAGMA incremental_vacuum). It takes effect only on a
+        // file without tables yet: files created by an older build reuse their free pages instead (VACUUM converts them).
+        Execute(writer, "PRAGMA auto_vacuum=INCREMENTAL;");
+
         // WAL: readers never block the writer and a commit is one append + fsync of the log.
         var journalMode = (string?)Scalar(writer, "PRAGMA journal_mode=WAL;");
         if (!string.Equals(journalMode, "wal", StringComparison.OrdinalIgnoreCase))
@@ -89,7 +106,14 @@ internal static class SqliteSchema
             PRAGMA synchronous=FULL;
             PRAGMA busy_timeout={(long)busyTimeout.TotalMilliseconds};
             PRAGMA foreign_keys=OFF;
+            PRAGMA journal_size_limit={JournalSizeLimit};
             """);
+        if (maxSizeBytes > 0)
+        {
+            // The file's ceiling: a write that would grow it beyond fails with SQLITE_FULL (a failed append), never corrupts.
+            var pageSize = (long)Scalar(writer, "PRAGMA page_size;")!;
+            Execute(writer, $"PRAGMA max_page_count={Math.Max(1, maxSizeBytes / pageSize)};");
+        }
 
         Execute(writer, "BEGIN IMMEDIATE;");
         try
@@ -124,7 +148,7 @@ internal static class SqliteSchema
         command.ExecuteNonQuery();
     }
 
-    private static object? Scalar(SqliteConnection connection, string sql)
+    public static object? Scalar(SqliteConnection connection, string sql)
     {
         using var command = connection.CreateCommand();
         command.CommandText = sql;

@@ -23,6 +23,9 @@ internal static partial class SqliteStoreLog
     [LoggerMessage(6, LogLevel.Critical, "The document store writer stopped unexpectedly; no further writes are possible")]
     public static partial void LogWriterCrashed(ILogger logger, Exception exception);
 
+    [LoggerMessage(8, LogLevel.Debug, "Returning free pages after a compaction failed; they stay free for reuse")]
+    public static partial void LogVacuumFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(7, LogLevel.Information, "Document store at {Path} closed after {Transactions} write transactions")]
     public static partial void LogStoreClosed(ILogger logger, string path, long transactions);
 }

@@ -21,6 +21,7 @@ internal sealed class SqliteWriter
     private readonly string connectionString;
     private readonly TimeSpan busyTimeout;
     private readonly int maxBatchRequests;
+    private readonly long maxSizeBytes;
     private readonly ILogger logger;
     private readonly Thread thread;
     private SqliteConnection? connection;
@@ -30,8 +31,9 @@ internal sealed class SqliteWriter
     private Exception? crash;
 
     /// <summary>Opens the writer connection and brings the schema up to date, failing fast on a bad file or folder.</summary>
-    public SqliteWriter(string databasePath, string connectionString, TimeSpan busyTimeout, int maxBatchRequests, ILogger logger)
+    public SqliteWriter(string databasePath, string connectionString, TimeSpan busyTimeout, int maxBatchRequests, long maxSizeBytes, ILogger logger)
     {
+        this.maxSizeBytes = maxSizeBytes;
         metricTags = StoreMetrics.Tags("sqlite", databasePath);
         this.connectionString = connectionString;
         this.busyTimeout = busyTimeout;
@@ -144,9 +146,17 @@ internal sealed class SqliteWriter
                     }
                     catch (Exception exception) when (exception is RevisionConflictException or SqliteException or ArgumentException)
                     {
-                        // If SQLite already rolled the whole transaction back (I/O error, disk full) this throws and fails the batch.
-                        s.RollbackToSavepoint.ExecuteNonQuery();
-                        s.Release.ExecuteNonQuery();
+                        // When SQLite already rolled the whole transaction back (I/O error, disk full) the savepoint is gone:
+                        // the batch fails, with this request's error as the cause (not "no such savepoint").
+                        try
+                        {
+                            s.RollbackToSavepoint.ExecuteNonQuery();
+                            s.Release.ExecuteNonQuery();
+                        }
+                        catch (SqliteException)
+                        {
+                            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(exception);
+                        }
                         outcomes[i] = exception;
                         failed++;
                     }
@@ -176,12 +186,18 @@ internal sealed class SqliteWriter
         Interlocked.Increment(ref committedTransactions);
         StoreMetrics.Transactions.Add(1, metricTags);
         StoreMetrics.BatchRequests.Record(batch.Count, metricTags);
+        // Compactions complete only once their pages went back (after everything else of the batch was answered).
+        var freed = false;
         for (var i = 0; i < batch.Count; i++)
         {
             if (outcomes[i] is { } exception)
             {
                 LogRejected(batch[i], exception);
                 batch[i].Fail(exception);
+            }
+            else if (batch[i] is CompactRequest { Result: { OpsDeleted: > 0 } or { CheckpointsDeleted: > 0 } })
+            {
+                freed = true;
             }
             else
             {
@@ -190,6 +206,44 @@ internal sealed class SqliteWriter
         }
 
         SqliteStoreLog.LogBatchCommitted(logger, batch.Count, ops, failed, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        if (!freed) return;
+        ReturnFreePages();
+        for (var i = 0; i < batch.Count; i++)
+            if (outcomes[i] is null && batch[i] is CompactRequest) batch[i].Succeed();
+    }
+
+    /// <summary>
+    /// Runs a statement to its end on the raw handle: incremental_vacuum frees one page per step and reports each as a
+    /// row without columns, which ADO.NET readers stop at after the first.
+    /// </summary>
+    private static void StepToEnd(SqliteConnection connection, string sql)
+    {
+        var rc = SQLitePCL.raw.sqlite3_prepare_v2(connection.Handle, sql, out var statement);
+        try
+        {
+            SqliteException.ThrowExceptionForRC(rc, connection.Handle);
+            while ((rc = SQLitePCL.raw.sqlite3_step(statement)) == SQLitePCL.raw.SQLITE_ROW) { }
+            if (rc != SQLitePCL.raw.SQLITE_DONE) SqliteException.ThrowExceptionForRC(rc, connection.Handle);
+        }
+        finally
+        {
+            statement.Dispose();
+        }
+    }
+
+    /// <summary>After a compaction: free pages back to the file system, and the WAL cut back (both best effort).</summary>
+    private void ReturnFreePages()
+    {
+        try
+        {
+            StepToEnd(connection!, "PRAGMA incremental_vacuum;");
+            StepToEnd(connection!, "PRAGMA wal_checkpoint(TRUNCATE);");
+        }
+        catch (SqliteException exception)
+        {
+            // Readers may hold the WAL; the pages stay free for reuse and the next compaction tries again.
+            SqliteStoreLog.LogVacuumFailed(logger, exception);
+        }
     }
 
     private void LogRejected(WriteRequest request, Exception exception)
@@ -217,6 +271,17 @@ internal sealed class SqliteWriter
                 s.SnapshotText.Value = snapshot.Snapshot.Text;
                 s.SnapshotClients.Value = snapshot.ClientsJson;
                 s.UpsertSnapshot.ExecuteNonQuery();
+                if (snapshot.Checkpoint)
+                {
+                    s.CheckpointDoc.Value = snapshot.DocumentId;
+                    s.CheckpointRev.Value = snapshot.Snapshot.Rev;
+                    s.CheckpointText.Value = snapshot.Snapshot.Text;
+                    s.CheckpointSavedAt.Value = committedAt;
+                    s.InsertCheckpoint.ExecuteNonQuery();
+                }
+                break;
+            case CompactRequest compact:
+                Compact(s, compact);
                 break;
             case AccessRequest access:
                 s.AccessDoc.Value = access.DocumentId;
@@ -276,6 +341,28 @@ internal sealed class SqliteWriter
         }
     }
 
+    private static void Compact(Statements s, CompactRequest request)
+    {
+        var policy = request.Policy;
+        s.CompactDoc.Value = request.DocumentId;
+        s.CompactCutoff.Value = policy.RetainSince.ToUnixTimeMilliseconds();
+        s.CompactMaxBytes.Value = policy.MaxOpBytes;
+        var point = s.CompactionPoint.ExecuteScalar();
+        if (point is not long through || through <= 0) return;
+
+        s.FoldDoc.Value = request.DocumentId;
+        s.FoldThrough.Value = through;
+        s.FoldStep.Value = CompactRequest.MaxOpsPerRequest;
+        var deleted = s.FoldOps.ExecuteNonQuery();
+        request.More = deleted >= CompactRequest.MaxOpsPerRequest;
+
+        s.ThinDoc.Value = request.DocumentId;
+        s.ThinBefore.Value = through;
+        s.ThinEvery.Value = policy.KeepCheckpointEvery;
+        var thinned = s.ThinCheckpoints.ExecuteNonQuery();
+        request.Result = new CompactionResult(through, deleted, thinned);
+    }
+
     private static long HeadRev(Statements s, string documentId)
     {
         s.HeadDoc.Value = documentId;
@@ -300,7 +387,7 @@ internal sealed class SqliteWriter
         try
         {
             opened.Open();
-            var version = SqliteSchema.Initialize(opened, busyTimeout);
+            var version = SqliteSchema.Initialize(opened, busyTimeout, maxSizeBytes);
             statements = new Statements(opened);
             connection = opened;
             return version;
@@ -390,6 +477,53 @@ internal sealed class SqliteWriter
             OwnedCreatedAt = InsertOwned.Parameters.Add("$created_at", SqliteType.Integer);
             InsertOwned.Prepare();
 
+            InsertCheckpoint = Prepare(connection, "INSERT OR IGNORE INTO checkpoints (doc, rev, text, saved_at) VALUES ($doc, $rev, $text, $saved_at);", false);
+            CheckpointDoc = InsertCheckpoint.Parameters.Add("$doc", SqliteType.Text);
+            CheckpointRev = InsertCheckpoint.Parameters.Add("$rev", SqliteType.Integer);
+            CheckpointText = InsertCheckpoint.Parameters.Add("$text", SqliteType.Text);
+            CheckpointSavedAt = InsertCheckpoint.Parameters.Add("$saved_at", SqliteType.Integer);
+            InsertCheckpoint.Prepare();
+
+            // The compaction point: the newest checkpoint at or before the newest op that is older than the retention
+            // window or beyond the op-byte budget (counted from the newest op back). Null when there is none.
+            CompactionPoint = Prepare(connection, """
+                WITH outside AS (
+                    SELECT max(rev) AS rev FROM ops WHERE doc = $doc AND committed_at < $cutoff
+                    UNION ALL
+                    SELECT max(rev) FROM (
+                        SELECT rev, sum(length(CAST(op AS BLOB))) OVER (ORDER BY rev DESC ROWS UNBOUNDED PRECEDING) AS newer
+                        FROM ops WHERE doc = $doc)
+                    WHERE newer > $max_bytes
+                )
+                SELECT max(c.rev) FROM checkpoints AS c
+                WHERE c.doc = $doc AND c.rev <= (SELECT max(rev) FROM outside);
+                """, false);
+            CompactDoc = CompactionPoint.Parameters.Add("$doc", SqliteType.Text);
+            CompactCutoff = CompactionPoint.Parameters.Add("$cutoff", SqliteType.Integer);
+            CompactMaxBytes = CompactionPoint.Parameters.Add("$max_bytes", SqliteType.Integer);
+            CompactionPoint.Prepare();
+
+            // The oldest ops first, a bounded step at a time.
+            FoldOps = Prepare(connection, """
+                DELETE FROM ops WHERE doc = $doc AND rev <= $through
+                AND rev < (SELECT min(rev) FROM ops WHERE doc = $doc) + $step;
+                """, false);
+            FoldDoc = FoldOps.Parameters.Add("$doc", SqliteType.Text);
+            FoldThrough = FoldOps.Parameters.Add("$through", SqliteType.Integer);
+            FoldStep = FoldOps.Parameters.Add("$step", SqliteType.Integer);
+            FoldOps.Prepare();
+
+            // Before the compaction point only checkpoints remain: keep the newest of every $every revisions.
+            ThinCheckpoints = Prepare(connection, """
+                DELETE FROM checkpoints WHERE doc = $doc AND rev < $before
+                AND rev NOT IN (SELECT max(rev) FROM checkpoints WHERE doc = $doc AND rev < $before GROUP BY rev / $every);
+                """, false);
+            ThinDoc = ThinCheckpoints.Parameters.Add("$doc", SqliteType.Text);
+            ThinBefore = ThinCheckpoints.Parameters.Add("$before", SqliteType.Integer);
+            ThinEvery = ThinCheckpoints.Parameters.Add("$every", SqliteType.Integer);
+            ThinCheckpoints.Prepare();
+
+
             PruneRevocations = Prepare(connection, "DELETE FROM revocations WHERE expires_at <= $now;", false);
             PruneNow = PruneRevocations.Parameters.Add("$now", SqliteType.Integer);
             PruneRevocations.Prepare();
@@ -415,6 +549,23 @@ internal sealed class SqliteWriter
         public SqliteParameter SnapshotRev { get; }
         public SqliteParameter SnapshotText { get; }
         public SqliteParameter SnapshotClients { get; }
+        public SqliteCommand InsertCheckpoint { get; }
+        public SqliteParameter CheckpointDoc { get; }
+        public SqliteParameter CheckpointRev { get; }
+        public SqliteParameter CheckpointText { get; }
+        public SqliteParameter CheckpointSavedAt { get; }
+        public SqliteCommand CompactionPoint { get; }
+        public SqliteParameter CompactDoc { get; }
+        public SqliteParameter CompactCutoff { get; }
+        public SqliteParameter CompactMaxBytes { get; }
+        public SqliteCommand FoldOps { get; }
+        public SqliteParameter FoldDoc { get; }
+        public SqliteParameter FoldThrough { get; }
+        public SqliteParameter FoldStep { get; }
+        public SqliteCommand ThinCheckpoints { get; }
+        public SqliteParameter ThinDoc { get; }
+        public SqliteParameter ThinBefore { get; }
+        public SqliteParameter ThinEvery { get; }
         public SqliteCommand UpsertRevocation { get; }
         public SqliteParameter RevocationKind { get; }
         public SqliteParameter RevocationValue { get; }

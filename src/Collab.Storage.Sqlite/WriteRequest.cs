@@ -29,13 +29,31 @@ internal sealed class AppendRequest(string documentId, StoredOp[] ops, Cancellat
     public override int OpCount => Ops.Length;
 }
 
-/// <summary>Upsert a snapshot unless a newer one is stored.</summary>
-internal sealed class SnapshotRequest(string documentId, DocumentSnapshot snapshot, string clientsJson, CancellationToken cancellationToken)
+/// <summary>Upsert a snapshot unless a newer one is stored; a checkpoint is kept in the history as well.</summary>
+internal sealed class SnapshotRequest(string documentId, DocumentSnapshot snapshot, string clientsJson, bool checkpoint, CancellationToken cancellationToken)
     : WriteRequest(documentId, cancellationToken)
 {
     public DocumentSnapshot Snapshot { get; } = snapshot;
 
     public string ClientsJson { get; } = clientsJson;
+
+    public bool Checkpoint { get; } = checkpoint;
+}
+
+/// <summary>Fold a document's old ops into a checkpoint (at most <see cref="MaxOpsPerRequest"/> per request).</summary>
+internal sealed class CompactRequest(string documentId, CompactionPolicy policy, CancellationToken cancellationToken)
+    : WriteRequest(documentId, cancellationToken)
+{
+    /// <summary>Ops deleted in one request, so a long log is folded in steps that never hold the writer long.</summary>
+    public const int MaxOpsPerRequest = 10_000;
+
+    public CompactionPolicy Policy { get; } = policy;
+
+    /// <summary>Set by the writer when the request ran (valid once <see cref="WriteRequest.Completion"/> succeeded).</summary>
+    public CompactionResult Result { get; set; } = CompactionResult.Nothing;
+
+    /// <summary>True when ops up to the compaction point remain (the step limit was reached).</summary>
+    public bool More { get; set; }
 }
 
 /// <summary>Insert or replace a document's access record.</summary>

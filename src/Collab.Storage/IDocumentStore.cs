@@ -1,10 +1,13 @@
 namespace Collab.Storage;
 
-/// <summary>Durable home of documents: an append-only op log fenced by revision, plus snapshots.</summary>
+/// <summary>Durable home of documents: an op log fenced by revision, the newest snapshot, and history checkpoints.</summary>
 /// <remarks>
 /// Every implementation must pass tests/Collab.Storage.Tests/DocumentStoreContract.cs.
 /// An append is all-or-nothing and conditional: it succeeds only when its first op's revision is exactly
 /// one past the last stored revision, so two writers of one document can never both extend its history.
+/// The log is append-only except for compaction, which removes ops no older than a checkpoint that covers them:
+/// loading a document (newest snapshot + the ops after it) is never affected, and catch-ups that would need a removed
+/// op get the text instead.
 /// </remarks>
 public interface IDocumentStore
 {
@@ -17,8 +20,33 @@ public interface IDocumentStore
     /// </summary>
     Task AppendAsync(string documentId, IReadOnlyList<StoredOp> ops, CancellationToken cancellationToken = default);
 
-    /// <summary>Stores a snapshot; an older snapshot than the one stored is ignored.</summary>
-    Task SaveSnapshotAsync(string documentId, DocumentSnapshot snapshot, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Stores a snapshot; an older snapshot than the one stored is ignored. With <paramref name="checkpoint"/> its text is
+    /// also kept as a history checkpoint, which compaction may fold older ops into.
+    /// </summary>
+    Task SaveSnapshotAsync(string documentId, DocumentSnapshot snapshot, bool checkpoint = false, CancellationToken cancellationToken = default);
+
+    /// <summary>True when the store holds anything of the document: an op, a snapshot or an access record (it was written).</summary>
+    Task<bool> ExistsAsync(string documentId, CancellationToken cancellationToken = default);
+
+    /// <summary>What the document occupies in the store (<see cref="DocumentStorageSize.None"/> when it was never written).</summary>
+    Task<DocumentStorageSize> MeasureAsync(string documentId, CancellationToken cancellationToken = default);
+
+    /// <summary>What the whole store occupies.</summary>
+    Task<StoreSize> MeasureStoreAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Documents, in id order after <paramref name="afterDocumentId"/>, that hold ops committed before
+    /// <paramref name="committedBefore"/> (compaction candidates); at most <paramref name="limit"/>.
+    /// </summary>
+    Task<IReadOnlyList<string>> ListCompactableAsync(DateTimeOffset committedBefore, string? afterDocumentId, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Folds old ops of one document away: finds the newest revision that is older than the retention window (or beyond
+    /// the op-byte budget), the newest checkpoint at or before it, deletes every op up to that checkpoint and thins older
+    /// checkpoints. Idempotent; safe while the document is being edited (it never touches ops after the checkpoint).
+    /// </summary>
+    Task<CompactionResult> CompactAsync(string documentId, CompactionPolicy policy, CancellationToken cancellationToken = default);
 
     /// <summary>Reads up to <paramref name="maxCount"/> ops with revision greater than <paramref name="afterRev"/>, in order.</summary>
     Task<IReadOnlyList<StoredOp>> ReadOpsAsync(string documentId, long afterRev, int maxCount, CancellationToken cancellationToken = default);

@@ -5,4 +5,7 @@ public sealed record StoredDocument(DocumentSnapshot Snapshot, IReadOnlyList<Sto
 {
     /// <summary>The revision of the document once <see cref="Tail"/> is applied to <see cref="Snapshot"/>.</summary>
     public long Rev => Tail.Count == 0 ? Snapshot.Rev : Tail[^1].Rev;
+
+    /// <summary>The newest history checkpoint's revision (0 when there is none).</summary>
+    public long CheckpointRev { get; init; }
 }

@@ -47,11 +47,24 @@ public sealed class InstrumentedStore : IDocumentStore, IAsyncDisposable
 
     public Task<StoredDocument> LoadAsync(string documentId, CancellationToken cancellationToken = default) => inner.LoadAsync(documentId, cancellationToken);
 
-    public async Task SaveSnapshotAsync(string documentId, DocumentSnapshot snapshot, CancellationToken cancellationToken = default)
+    public async Task SaveSnapshotAsync(string documentId, DocumentSnapshot snapshot, bool checkpoint = false, CancellationToken cancellationToken = default)
     {
         if (BeforeSnapshot.TryGetValue(documentId, out var hook)) await hook();
-        await inner.SaveSnapshotAsync(documentId, snapshot, cancellationToken);
+        await inner.SaveSnapshotAsync(documentId, snapshot, checkpoint, cancellationToken);
     }
+
+    public Task<bool> ExistsAsync(string documentId, CancellationToken cancellationToken = default) => inner.ExistsAsync(documentId, cancellationToken);
+
+    public Task<DocumentStorageSize> MeasureAsync(string documentId, CancellationToken cancellationToken = default) =>
+        inner.MeasureAsync(documentId, cancellationToken);
+
+    public Task<StoreSize> MeasureStoreAsync(CancellationToken cancellationToken = default) => inner.MeasureStoreAsync(cancellationToken);
+
+    public Task<IReadOnlyList<string>> ListCompactableAsync(DateTimeOffset committedBefore, string? afterDocumentId, int limit,
+        CancellationToken cancellationToken = default) => inner.ListCompactableAsync(committedBefore, afterDocumentId, limit, cancellationToken);
+
+    public Task<CompactionResult> CompactAsync(string documentId, CompactionPolicy policy, CancellationToken cancellationToken = default) =>
+        inner.CompactAsync(documentId, policy, cancellationToken);
 
     public Task<IReadOnlyList<StoredOp>> ReadOpsAsync(string documentId, long afterRev, int maxCount, CancellationToken cancellationToken = default) =>
         inner.ReadOpsAsync(documentId, afterRev, maxCount, cancellationToken);

@@ -6,7 +6,7 @@ namespace Collab.Storage.Tests;
 /// The behaviour every <see cref="IDocumentStore"/> must have. An implementation's test class derives from this,
 /// gives each test a fresh empty store, and can reopen it over the same data to prove durability.
 /// </summary>
-public abstract class DocumentStoreContract : IAsyncLifetime
+public abstract partial class DocumentStoreContract : IAsyncLifetime
 {
     private IDocumentStore? store;
 

@@ -43,7 +43,7 @@ public sealed class SqliteDocumentStoreTests(ITestOutputHelper output) : Documen
         command.CommandText = "PRAGMA journal_mode;";
         Assert.Equal("wal", (string?)await command.ExecuteScalarAsync());
         command.CommandText = "PRAGMA user_version;";
-        Assert.Equal(3L, (long?)await command.ExecuteScalarAsync());
+        Assert.Equal(4L, (long?)await command.ExecuteScalarAsync());
     }
 
     [Fact]
@@ -68,7 +68,7 @@ public sealed class SqliteDocumentStoreTests(ITestOutputHelper output) : Documen
         await Store.AppendAsync("doc", Ops(1, 1));
         await using var writerLike = new SqliteConnection(SqliteSchema.WriterConnectionString(Sqlite.DatabasePath, Options.BusyTimeout));
         await writerLike.OpenAsync();
-        SqliteSchema.Initialize(writerLike, Options.BusyTimeout);
+        SqliteSchema.Initialize(writerLike, Options.BusyTimeout, maxSizeBytes: 0);
 
         Assert.Equal(2L, Pragma(writerLike, "synchronous")); // FULL
         Assert.Equal(5000L, Pragma(writerLike, "busy_timeout"));
@@ -261,6 +261,74 @@ public sealed class SqliteDocumentStoreTests(ITestOutputHelper output) : Documen
 
         var error = Assert.Throws<InvalidOperationException>(() => new SqliteDocumentStore(Options));
         Assert.Contains("99", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Compaction_gives_the_freed_pages_back_to_the_file_system()
+    {
+        // 80 ops of 100 KB (8 MB) on a document whose text ends empty; a checkpoint at the end.
+        var big = $"[\"{new string('z', 100_000)}\"]";
+        for (var rev = 1; rev <= 80; rev++) await Store.AppendAsync("churn", [Op(rev, op: big)]);
+        await Store.SaveSnapshotAsync("churn", Snapshot(80, ""), checkpoint: true);
+        var before = await Store.MeasureStoreAsync();
+        await using (var probe = await OpenReadOnlyAsync()) Assert.Equal(2L, Pragma(probe, "auto_vacuum")); // incremental
+
+        await Store.CompactAsync("churn", new CompactionPolicy(DateTimeOffset.UtcNow.AddDays(1), long.MaxValue, 1));
+
+        var after = await Store.MeasureStoreAsync();
+        var fileBytes = new FileInfo(Sqlite.DatabasePath).Length + new FileInfo(Sqlite.DatabasePath + "-wal").Length;
+        output.WriteLine($"store {before.Bytes} bytes before compaction, {after.Bytes} after ({fileBytes} on disk, {after.FreeBytes} free)");
+        Assert.True(before.Bytes > 8_000_000, $"{before.Bytes}");
+        Assert.True(after.Bytes < 1_000_000, $"{after.Bytes} bytes after compaction");
+        Assert.True(fileBytes < 1_000_000, $"{fileBytes} bytes on disk after compaction");
+        await using var reader = await OpenReadOnlyAsync();
+        Assert.Equal(2L, Pragma(reader, "auto_vacuum")); // incremental
+        Assert.Equal(80, (await Store.LoadAsync("churn")).Rev);
+    }
+
+    [Fact]
+    public async Task A_full_store_refuses_appends_keeps_every_committed_op_and_accepts_writes_again_once_compaction_frees_space()
+    {
+        await Sqlite.DisposeAsync();
+        var limited = new SqliteDocumentStoreOptions { DataPath = folder, MaxSizeBytes = 512 * 1024 };
+        await using var store = new SqliteDocumentStore(limited);
+        var op = $"[\"{new string('q', 20_000)}\"]";
+        long committed = 0;
+        SqliteException? full = null;
+        for (var rev = 1; rev <= 100 && full is null; rev++)
+        {
+            try
+            {
+                await store.AppendAsync("filler", [Op(rev, op: op)]);
+                committed = rev;
+            }
+            catch (SqliteException e)
+            {
+                full = e;
+            }
+        }
+
+        Assert.NotNull(full);
+        Assert.True(full.SqliteErrorCode == 13, $"SQLITE_FULL expected: {full.SqliteErrorCode} {full.SqliteExtendedErrorCode} {full.Message}");
+        output.WriteLine($"{committed} appends of 20 KB fit in 512 KiB; then: {full.Message}");
+        Assert.InRange(committed, 10, 30);
+        var size = await store.MeasureStoreAsync();
+        Assert.Equal(512 * 1024, size.LimitBytes);
+        // Full stays full: the next append fails the same way, nothing half-written.
+        await Assert.ThrowsAsync<SqliteException>(() => store.AppendAsync("filler", [Op(committed + 1, op: op)]));
+        var loaded = await store.LoadAsync("filler");
+        Assert.Equal(committed, loaded.Rev);
+        Assert.All(loaded.Tail, o => Assert.Equal(op, o.Op));
+
+        // A checkpoint (tiny text) and a compaction free the pages; writing works again.
+        await store.SaveSnapshotAsync("filler", Snapshot(committed, "short"), checkpoint: true);
+        await store.CompactAsync("filler", new CompactionPolicy(DateTimeOffset.UtcNow.AddDays(1), long.MaxValue, 1));
+        await store.AppendAsync("filler", [Op(committed + 1, op: op)]);
+        Assert.Equal(committed + 1, (await store.LoadAsync("filler")).Rev);
+
+        await using var check = new SqliteConnection($"Data Source={limited.DatabasePath};Mode=ReadOnly;Pooling=False");
+        await check.OpenAsync();
+        Assert.Equal("ok", Pragma(check, "integrity_check"));
     }
 
     private async Task<SqliteConnection> OpenReadOnlyAsync()

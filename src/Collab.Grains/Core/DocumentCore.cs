@@ -28,6 +28,9 @@ public sealed class DocumentCore
     private StoreWrite? inflight;
     private long nextTicket = 1;
     private long snapshotInFlight = -1;
+    private bool checkpointInFlight;
+    private long bytesSinceCheckpoint;
+    private long bytesInCheckpoint;
 
     public DocumentCore(StoredDocument stored, DocumentGrainOptions options)
     {
@@ -42,12 +45,18 @@ public sealed class DocumentCore
             committedText.Apply(parsed);
             window.Add(new CommittedOp(op.Rev, op.ClientId, op.Seq, parsed));
             clients.Restore(op.ClientId, new ClientMark(op.Seq, op.Rev));
+            // Only the ops after the snapshot are loaded: a lower bound of what was committed since the checkpoint.
+            if (op.Rev > stored.CheckpointRev) bytesSinceCheckpoint += op.Op.Length;
         }
         text = new TextBuffer(committedText.ToString());
         Rev = CommittedRev = stored.Rev;
         SnapshotRev = stored.Snapshot.Rev;
+        CheckpointRev = stored.CheckpointRev;
         Trim();
     }
+
+    /// <summary>The revision of the newest history checkpoint written.</summary>
+    public long CheckpointRev { get; private set; }
 
     /// <summary>The newest revision assigned (committed or tentative).</summary>
     public long Rev { get; private set; }
@@ -152,6 +161,7 @@ public sealed class DocumentCore
         {
             committedText.Apply(op.Op);
             clients.Committed(op.ClientId, op.Seq, op.Rev);
+            bytesSinceCheckpoint += WireSize.Operation(op.Op);
         }
         CommittedRev = write.LastRev;
         Trim();
@@ -178,11 +188,24 @@ public sealed class DocumentCore
     }
 
     /// <summary>A snapshot to write now, when one is due (or <paramref name="force"/>: the document goes idle) and none is in flight.</summary>
-    public DocumentSnapshot? TakeSnapshot(bool force = false)
+    public DocumentSnapshot? TakeSnapshot(bool force = false) => TakeSnapshot(out _, force);
+
+    /// <summary>
+    /// A snapshot to write now, when one is due (or <paramref name="force"/>) and none is in flight;
+    /// <paramref name="checkpoint"/> says whether the store should keep it as a history checkpoint too. A checkpoint is
+    /// due after <see cref="DocumentGrainOptions.CheckpointBytes"/> of ops, or after <see cref="DocumentGrainOptions.SnapshotEvery"/>
+    /// ops that weigh at least the text: so checkpoints never cost much more than the ops they let compaction fold.
+    /// </summary>
+    public DocumentSnapshot? TakeSnapshot(out bool checkpoint, bool force = false)
     {
+        checkpoint = false;
         if (snapshotInFlight >= 0 || Failure is not null || CommittedRev <= SnapshotRev) return null;
-        if (!force && CommittedRev - SnapshotRev < options.SnapshotEvery) return null;
+        checkpoint = CommittedRev > CheckpointRev && (bytesSinceCheckpoint >= options.CheckpointBytes
+            || (CommittedRev - CheckpointRev >= options.SnapshotEvery && bytesSinceCheckpoint >= committedText.Length));
+        if (!force && !checkpoint && CommittedRev - SnapshotRev < options.SnapshotEvery) return null;
         snapshotInFlight = CommittedRev;
+        checkpointInFlight = checkpoint;
+        bytesInCheckpoint = bytesSinceCheckpoint;
         return new DocumentSnapshot(CommittedRev, CommittedText, clients.CommittedMarks());
     }
 
@@ -193,6 +216,12 @@ public sealed class DocumentCore
     {
         if (snapshotInFlight < 0) throw new InvalidOperationException("No snapshot is in flight.");
         SnapshotRev = Math.Max(SnapshotRev, snapshotInFlight);
+        if (checkpointInFlight && snapshotInFlight > CheckpointRev)
+        {
+            CheckpointRev = snapshotInFlight;
+            // What was committed while the checkpoint was written still counts towards the next one.
+            bytesSinceCheckpoint -= bytesInCheckpoint;
+        }
         snapshotInFlight = -1;
     }
 
