@@ -1,3 +1,4 @@
+using Collab.Grains.Compaction;
 using Collab.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
@@ -23,7 +24,9 @@ public sealed class DocumentCluster : IAsyncDisposable
     public IClusterClient Client => cluster.Client;
 
     /// <param name="collectionQuantum">How often Orleans looks for idle activations (its default is one minute).</param>
-    public static async Task<DocumentCluster> StartAsync(string? dataPath = null, Action<DocumentGrainOptions>? configure = null, TimeSpan? collectionQuantum = null)
+    /// <param name="compaction">Compaction settings of the grains (their defaults when null).</param>
+    public static async Task<DocumentCluster> StartAsync(string? dataPath = null, Action<DocumentGrainOptions>? configure = null, TimeSpan? collectionQuantum = null,
+        Action<CompactionOptions>? compaction = null)
     {
         var store = new InstrumentedStore(dataPath ?? NewDataPath());
         var builder = new InProcessTestClusterBuilder(1);
@@ -32,6 +35,7 @@ public sealed class DocumentCluster : IAsyncDisposable
         {
             silo.Services.AddSingleton<IDocumentStore>(store);
             silo.Services.Configure<DocumentGrainOptions>(o => configure?.Invoke(o));
+            silo.Services.Configure<CompactionOptions>(o => compaction?.Invoke(o));
             DocumentGrainCollection.AddTo(silo.Services);
             if (collectionQuantum is { } quantum) silo.Services.Configure<GrainCollectionOptions>(o => o.CollectionQuantum = quantum);
         });
