@@ -39,7 +39,9 @@ internal static class HttpEndpoints
         app.MapGet("/api/docs/{doc}/status", (string doc, HttpContext context, IGrainFactory grains, AccessPolicy access, IOptions<OperationsOptions> operations) =>
             WithDocument(doc, context, grains, access, operations.Value, Permission.Read, async grain =>
             {
-                var s = await grain.GetStatus();
+                var status = grain.GetStatus();
+                var stored = grains.GetGrain<IDocumentLookupGrain>(0).Measure(doc);
+                var s = await status;
                 // Where a document runs is an operator's business: with access control, only the operator key sees it.
                 var internals = access.Mode == AccessMode.Open || HealthEndpoints.IsOperator(context.Request, operations.Value);
                 return Results.Json(new
@@ -52,12 +54,30 @@ internal static class HttpEndpoints
                     activatedAt = s.ActivatedAt,
                     subscribedHosts = s.SubscribedHosts,
                     presences = s.Presences,
+                    store = StoreJson(await stored),
                 });
             }, neverWritten: () => Results.Json(new
             {
                 // Not activated to answer: no silo, no activation time (sessions that joined it and wrote nothing yet are not counted).
                 doc, rev = 0L, snapshotRev = 0L, pendingOps = 0, silo = (string?)null, activatedAt = (DateTime?)null, subscribedHosts = 0, presences = 0,
+                store = StoreJson(new DocumentStoreUsage(0, 0, 0, 0, 0, 0, 0)),
             })));
+
+        // The whole store's footprint: the operator's (anyone's in Open mode, like the rest of the internals).
+        app.MapGet("/api/operations/store", async (HttpContext context, IGrainFactory grains, AccessPolicy access, IOptions<OperationsOptions> operations) =>
+        {
+            if (access.Mode != AccessMode.Open && !HealthEndpoints.IsOperator(context.Request, operations.Value))
+                return Problem(401, ErrorCodes.Unauthorized, "this needs the operator key");
+            try
+            {
+                var usage = await grains.GetGrain<IDocumentLookupGrain>(0).MeasureStore();
+                return Results.Json(new { bytes = usage.Bytes, freeBytes = usage.FreeBytes, limitBytes = usage.LimitBytes });
+            }
+            catch (Exception e) when (e is DocumentUnavailableException or TimeoutException or OrleansException)
+            {
+                return Unavailable();
+            }
+        });
 
         app.MapGet("/api/docs/{doc}/links", (string doc, HttpContext context, IGrainFactory grains, AccessPolicy access, IOptions<OperationsOptions> operations) =>
             WithDocument(doc, context, grains, access, operations.Value, Permission.Owner, async grain =>
@@ -238,6 +258,17 @@ internal static class HttpEndpoints
             return Unavailable();
         }
     }
+
+    private static object StoreJson(DocumentStoreUsage usage) => new
+    {
+        ops = usage.Ops,
+        opBytes = usage.OpBytes,
+        firstOpRev = usage.FirstOpRev,
+        checkpoints = usage.Checkpoints,
+        checkpointBytes = usage.CheckpointBytes,
+        snapshotBytes = usage.SnapshotBytes,
+        totalBytes = usage.TotalBytes,
+    };
 
     private static IResult LinkNeeded() =>
         Problem(401, ErrorCodes.Unauthorized, "send a share link's token (the part after '#k=') as 'Authorization: Bearer <token>'");
