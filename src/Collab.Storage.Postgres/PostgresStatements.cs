@@ -79,7 +79,12 @@ internal sealed class PostgresStatements
             """;
 
         // $1 after doc, $2 committed before, $3 limit.
-        ListCompactable = $"SELECT DISTINCT doc FROM {s}.ops WHERE doc > $1 AND committed_at < $2 ORDER BY doc LIMIT $3;";
+        ListCompactable = $"""
+            SELECT DISTINCT o.doc FROM {s}.ops AS o
+            WHERE o.doc > $1 AND o.committed_at < $2
+              AND EXISTS (SELECT 1 FROM {s}.checkpoints AS c WHERE c.doc = o.doc AND c.rev >= o.rev AND c.saved_at < $2)
+            ORDER BY o.doc LIMIT $3;
+            """;
 
         // The compaction point: the newest checkpoint at or before the newest op older than the retention window or
         // beyond the op-byte budget (counted from the newest op back). $1 doc, $2 retain since, $3 max op bytes.

@@ -222,7 +222,10 @@ public sealed class SqliteDocumentStore : IDocumentStore, IAsyncDisposable
         await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT DISTINCT doc FROM ops WHERE doc > $after AND committed_at < $before ORDER BY doc LIMIT $limit;
+            SELECT DISTINCT o.doc FROM ops AS o
+            WHERE o.doc > $after AND o.committed_at < $before
+              AND EXISTS (SELECT 1 FROM checkpoints AS c WHERE c.doc = o.doc AND c.rev >= o.rev AND c.saved_at < $before)
+            ORDER BY o.doc LIMIT $limit;
             """;
         command.Parameters.AddWithValue("$after", afterDocumentId ?? "");
         command.Parameters.AddWithValue("$before", committedBefore.ToUnixTimeMilliseconds());

@@ -36,8 +36,9 @@ public interface IDocumentStore
     Task<StoreSize> MeasureStoreAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Documents, in id order after <paramref name="afterDocumentId"/>, that hold ops committed before
-    /// <paramref name="committedBefore"/> (compaction candidates); at most <paramref name="limit"/>.
+    /// Documents, in id order after <paramref name="afterDocumentId"/>, that hold an op committed before
+    /// <paramref name="committedBefore"/> which a checkpoint saved before then covers: what compaction by time would fold.
+    /// At most <paramref name="limit"/>.
     /// </summary>
     Task<IReadOnlyList<string>> ListCompactableAsync(DateTimeOffset committedBefore, string? afterDocumentId, int limit, CancellationToken cancellationToken = default);
 

@@ -130,9 +130,11 @@ public abstract partial class DocumentStoreContract
     }
 
     [Fact]
-    public async Task Compaction_candidates_are_the_documents_with_old_ops_listed_in_pages()
+    public async Task Compaction_candidates_are_the_documents_with_old_ops_under_a_checkpoint_listed_in_pages()
     {
-        foreach (var doc in new[] { "c", "a", "e", "b", "d" }) await Store.AppendAsync(doc, Ops(1, 2));
+        foreach (var doc in new[] { "c", "a", "e", "b", "d", "no-checkpoint", "folded" }) await Store.AppendAsync(doc, Ops(1, 2));
+        foreach (var doc in new[] { "c", "a", "e", "b", "d", "folded" }) await Store.SaveSnapshotAsync(doc, Snapshot(2, "xy"), checkpoint: true);
+        await Store.CompactAsync("folded", KeepNothingOld());
 
         Assert.Empty(await Store.ListCompactableAsync(DateTimeOffset.UtcNow.AddHours(-1), null, 10));
         Assert.Equal(["a", "b"], await Store.ListCompactableAsync(Future, null, 2));
