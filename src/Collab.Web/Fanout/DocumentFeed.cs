@@ -217,7 +217,8 @@ internal sealed partial class DocumentFeed
         while (rev < lastRev)
         {
             var ops = await grain.GetOps(rev, (int)Math.Min(lastRev - rev, 10_000));
-            if (ops.Length == 0) break;
+            // Never attach a joiner with a hole in its history: the join fails (internal) and the client joins again.
+            if (ops.Length == 0) throw new DocumentUnavailableException($"Document '{DocumentId}' no longer holds the ops after rev {rev} as ops.");
             foreach (var op in ops)
             {
                 if (op.Rev != rev + 1 || op.Rev > lastRev) continue;
@@ -226,6 +227,15 @@ internal sealed partial class DocumentFeed
             }
         }
         return missed;
+    }
+
+    private void SkipTo(long rev)
+    {
+        var from = sequencer.LastRev;
+        var dropped = sequencer.SkipTo(rev);
+        LogSkipped(logger, DocumentId, from, rev, dropped.Count);
+        foreach (var member in dropped)
+            member.Session.Close(CloseCodes.SendQueueOverflow, "this host fell behind ops the document no longer keeps; reconnect and resume with join+rev");
     }
 
     /// <summary>Closes every session whose grant the document's current generations no longer honour.</summary>
@@ -251,7 +261,13 @@ internal sealed partial class DocumentFeed
         {
             LogCatchingUp(logger, DocumentId, sequencer.LastRev, toRev);
             var ops = await grain.GetOps(sequencer.LastRev, (int)Math.Min(toRev - sequencer.LastRev, 10_000));
-            if (ops.Length == 0) return;
+            if (ops.Length == 0)
+            {
+                // Committed ops that the grain cannot return any more (compaction folded them while this host missed
+                // them): the sessions here cannot be brought up to date op by op; they reconnect and get the text.
+                SkipTo(toRev);
+                return;
+            }
             var before = sequencer.LastRev;
             sequencer.Offer(ops);
             if (sequencer.LastRev == before) return; // the grain answered nothing that follows on: try again on the next notification
@@ -271,6 +287,9 @@ internal sealed partial class DocumentFeed
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Feed of document {DocumentId} failed; sessions catch up on the next notification")]
     private static partial void LogFeedError(ILogger logger, string documentId, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Feed of document {DocumentId} missed revs {FromRev}–{ToRev}, which the document no longer keeps as ops; {Sessions} sessions reconnect to get the text")]
+    private static partial void LogSkipped(ILogger logger, string documentId, long fromRev, long toRev, int sessions);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Feed of document {DocumentId} catching up from rev {FromRev} to {ToRev}")]
     private static partial void LogCatchingUp(ILogger logger, string documentId, long fromRev, long toRev);

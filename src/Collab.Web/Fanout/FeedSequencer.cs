@@ -105,6 +105,21 @@ internal sealed class FeedSequencer(string documentId, AuthorTags tags, int rece
     public void Detach(SessionDocument member) => sessions.Remove(member);
 
     /// <summary>
+    /// The ops between <see cref="LastRev"/> and <paramref name="rev"/> are gone from the document's log (compacted):
+    /// detaches every session (the caller closes them, so they rejoin and get the text) and continues from
+    /// <paramref name="rev"/>.
+    /// </summary>
+    public List<SessionDocument> SkipTo(long rev)
+    {
+        var dropped = new List<SessionDocument>(sessions);
+        sessions.Clear();
+        recent.Clear();
+        recentWeight = 0;
+        LastRev = Math.Max(LastRev, rev);
+        return dropped;
+    }
+
+    /// <summary>
     /// A resend committed earlier at <paramref name="rev"/>: answered now if the session was already sent that revision;
     /// otherwise its delivery will be the ack. Returns the revision to fetch up to when the feed has not reached it.
     /// </summary>
