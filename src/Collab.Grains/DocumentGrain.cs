@@ -53,6 +53,7 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
             accessCreatedAt = record.CreatedAt;
         }
         core = new DocumentCore(stored, options);
+        DocumentMetrics.Active.Add(1);
         var expiry = options.SubscriptionExpiry;
         this.RegisterGrainTimer(ExpireSubscriptionsAsync, expiry / 2, expiry / 2);
         LogActivated(logger, DocumentId, core.CommittedRev, stored.Tail.Count);
@@ -62,6 +63,7 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
     {
         const ConfigureAwaitOptions quietly = ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext;
         if (core is null) return; // the activation failed to load: nothing to write
+        DocumentMetrics.Active.Add(-1);
         if (committing is not null) await committing.WaitAsync(cancellationToken).ConfigureAwait(quietly);
         if (snapshotting is not null) await snapshotting.WaitAsync(cancellationToken).ConfigureAwait(quietly);
         if (core.TakeSnapshot(out var checkpoint, force: true) is { } snapshot)
@@ -70,8 +72,13 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
 
     public Task<SubmitResult> Submit(SubmitRequest request)
     {
+        DocumentMetrics.TransformDepth.Record(Math.Max(0, core.Rev - request.BaseRev));
         var decision = core.Submit(request, TokenBucket.Now);
-        if (decision.Result is { } now) return Task.FromResult(now);
+        if (decision.Result is { } now)
+        {
+            if (!now.IsSuccess) DocumentMetrics.SubmitsRefused.Add(1, new KeyValuePair<string, object?>("collab.status", now.Status.ToString()));
+            return Task.FromResult(now);
+        }
         var answer = new TaskCompletionSource<SubmitResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         waiting.Add(decision.Ticket, answer);
         StartWrite();
@@ -199,6 +206,7 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
     {
         for (StoreWrite? next = write; next is not null; next = core.TakeWrite())
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 await store.AppendAsync(DocumentId, ToStored(next.Ops));
@@ -211,6 +219,9 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
                 DeactivateOnIdle();
                 return;
             }
+            DocumentMetrics.CommitDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+            DocumentMetrics.CommitBatchOps.Record(next.Ops.Count);
+            DocumentMetrics.OpsCommitted.Add(next.Ops.Count);
             var outcome = core.WriteSucceeded();
             NotifyCommitted([.. outcome.Ops]);
             Answer(outcome.Answers);
@@ -222,7 +233,10 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
     private void Answer(IReadOnlyList<Answer> answers)
     {
         foreach (var answer in answers)
+        {
+            if (!answer.Result.IsSuccess) DocumentMetrics.SubmitsRefused.Add(1, new KeyValuePair<string, object?>("collab.status", answer.Result.Status.ToString()));
             if (waiting.Remove(answer.Ticket, out var submit)) submit.TrySetResult(answer.Result);
+        }
     }
 
     /// <summary>

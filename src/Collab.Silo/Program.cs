@@ -6,5 +6,6 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddCollabSilo(defaultGatewayPort: 30000);
 
 var app = builder.Build();
+Telemetry.UseMetricsEndpoint(app);
 HealthEndpoints.Map(app);
 await app.RunAsync();

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Collab.Contracts;
 using Collab.Web.Access;
+using Collab.Web.Hosting;
 using Collab.Web.Protocol;
 using Microsoft.Extensions.Logging;
 
@@ -58,7 +60,7 @@ internal sealed partial class DocumentFeed
     /// <summary>Completes once the host is subscribed to the document.</summary>
     public Task Ready => ready.Task;
 
-    public void Post(CommittedOp[] ops) => inbox.Writer.TryWrite(ops);
+    public void Post(CommittedOp[] ops) => inbox.Writer.TryWrite(new CommittedItem(ops, Stopwatch.GetTimestamp()));
 
     public void PostPresence(PresenceState? presence, string? leftSessionId) => inbox.Writer.TryWrite(new PresenceItem(presence, leftSessionId));
 
@@ -148,8 +150,9 @@ internal sealed partial class DocumentFeed
     {
         switch (item)
         {
-            case CommittedOp[] ops:
-                if (sequencer.Offer(ops) is { } gapTo) await CatchUpAsync(gapTo);
+            case CommittedItem notified:
+                if (sequencer.Offer(notified.Ops) is { } gapTo) await CatchUpAsync(gapTo);
+                FrontEndMetrics.FanoutDuration.Record(Stopwatch.GetElapsedTime(notified.PostedAt).TotalSeconds);
                 break;
             case AttachItem attach:
                 await AttachCoreAsync(attach);
@@ -274,6 +277,7 @@ internal sealed partial class DocumentFeed
         }
     }
 
+    private sealed record CommittedItem(CommittedOp[] Ops, long PostedAt);
     private sealed record AttachItem(SessionDocument Member, JoinResult Join, TaskCompletionSource Done);
     private sealed record DetachItem(SessionDocument Member, TaskCompletionSource Done);
     private sealed record PresenceItem(PresenceState? Presence, string? LeftSessionId);

@@ -47,6 +47,7 @@ public static class CollabApp
         var app = builder.Build();
         app.Lifetime.ApplicationStarted.Register(() => LogAccessMode(app.Services));
         SecurityHeaders.Use(app);
+        Telemetry.UseMetricsEndpoint(app);
         app.UseRateLimiter();
         app.UseWebSockets();
         app.UseDefaultFiles();

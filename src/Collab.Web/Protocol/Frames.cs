@@ -178,7 +178,13 @@ internal static class Frames
         }
     });
 
-    public static byte[] Error(string code, string message, string? doc = null, long? seq = null, bool fatal = false, int? retryAfterMs = null) => Build(w =>
+    public static byte[] Error(string code, string message, string? doc = null, long? seq = null, bool fatal = false, int? retryAfterMs = null)
+    {
+        Hosting.FrontEndMetrics.Errors.Add(1, new KeyValuePair<string, object?>("collab.error.code", code));
+        return ErrorFrame(code, message, doc, seq, fatal, retryAfterMs);
+    }
+
+    private static byte[] ErrorFrame(string code, string message, string? doc, long? seq, bool fatal, int? retryAfterMs) => Build(w =>
     {
         w.WriteString("type"u8, "error"u8);
         w.WriteString("code"u8, code);

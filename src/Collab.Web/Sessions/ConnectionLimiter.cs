@@ -11,11 +11,18 @@ namespace Collab.Web.Sessions;
 /// the peer is a configured proxy (<c>Collab:FrontEnd:TrustedProxies</c>) — the last address that proxy put in
 /// <c>X-Forwarded-For</c>; a forwarded header from anyone else is ignored, so clients cannot pick their own address.
 /// </summary>
-internal sealed class ConnectionLimiter(IOptions<FrontEndOptions> frontEnd)
+internal sealed class ConnectionLimiter
 {
-    private readonly FrontEndOptions options = frontEnd.Value;
+    private readonly FrontEndOptions options;
+
     private readonly ConcurrentDictionary<string, int> perAddress = new(StringComparer.Ordinal);
     private int total;
+
+    public ConnectionLimiter(IOptions<FrontEndOptions> frontEnd)
+    {
+        options = frontEnd.Value;
+        FrontEndMetrics.TrackSessions(this, () => Total);
+    }
 
     public int Total => Volatile.Read(ref total);
 

@@ -123,6 +123,7 @@ internal sealed partial class Session
     public bool Close(int code, string reason)
     {
         var won = Interlocked.CompareExchange(ref closeRequest, new CloseReason(code, reason), null) is null;
+        if (won) FrontEndMetrics.Closes.Add(1, new KeyValuePair<string, object?>("collab.close.code", code));
         outbox.Writer.TryComplete();
         Interlocked.Exchange(ref expiry, null)?.Dispose();
         helloDeadline.Dispose();
@@ -138,7 +139,12 @@ internal sealed partial class Session
     public ChannelReader<byte[]> Outbox => reader;
 
     /// <summary>A frame left the queue (written to the transport): its bytes no longer count against the bound.</summary>
-    public void Sent(byte[] frame) => Interlocked.Add(ref queuedBytes, -frame.Length);
+    public void Sent(byte[] frame)
+    {
+        Interlocked.Add(ref queuedBytes, -frame.Length);
+        FrontEndMetrics.FramesSent.Add(1);
+        FrontEndMetrics.BytesSent.Add(frame.Length);
+    }
 
     /// <summary>Cancelled when the transport must give up on the client at once.</summary>
     public CancellationToken Aborted => aborted.Token;

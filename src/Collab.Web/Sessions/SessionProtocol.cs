@@ -25,6 +25,8 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
 
     public async Task HandleAsync(ReadOnlyMemory<byte> utf8)
     {
+        FrontEndMetrics.FramesReceived.Add(1);
+        FrontEndMetrics.BytesReceived.Add(utf8.Length);
         var frame = new ClientFrame();
         if (FrameReader.TryRead(utf8.Span, frame) is { } error)
         {
