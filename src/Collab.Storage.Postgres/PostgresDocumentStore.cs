@@ -352,7 +352,7 @@ public sealed class PostgresDocumentStore : IDocumentStore, IAsyncDisposable
     }
 
     /// <summary>Ops deleted per transaction, so a long log is folded in steps that never hold locks long.</summary>
-    private const long CompactionStep = 10_000;
+    private const long CompactionStep = 2_000;
 
     /// <inheritdoc />
     public async Task<CompactionResult> CompactAsync(string documentId, CompactionPolicy policy, CancellationToken cancellationToken = default)

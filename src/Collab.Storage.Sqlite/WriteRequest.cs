@@ -45,7 +45,7 @@ internal sealed class CompactRequest(string documentId, CompactionPolicy policy,
     : WriteRequest(documentId, cancellationToken)
 {
     /// <summary>Ops deleted in one request, so a long log is folded in steps that never hold the writer long.</summary>
-    public const int MaxOpsPerRequest = 10_000;
+    public const int MaxOpsPerRequest = 2_000;
 
     public CompactionPolicy Policy { get; } = policy;
 
