@@ -141,7 +141,7 @@ public sealed class DocumentGrainTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Subscribed_hosts_get_every_committed_batch_in_order()
+    public async Task Subscribed_hosts_get_every_committed_batch_exactly_once()
     {
         var observer = new RecordingObserver();
         var doc = Doc("notify");
@@ -149,7 +149,9 @@ public sealed class DocumentGrainTests : IAsyncLifetime
         Assert.Equal(0, rev);
         for (var i = 0; i < 20; i++) await doc.Submit(Insert("a", i + 1, i, i, "x", i));
         await observer.WaitForRevAsync(20);
-        Assert.Equal(Enumerable.Range(1, 20).Select(i => (long)i), observer.Revs);
+        // One-way observer calls may overtake each other under load (seen in CI: 1, 3, 2): front ends order them by
+        // revision (FeedSequencer). What the grain owes is every revision, once.
+        Assert.Equal(Enumerable.Range(1, 20).Select(i => (long)i), observer.Revs.Order());
         Assert.All(observer.Batches.SelectMany(b => b), op => Assert.Equal("a", op.ClientId));
     }
 
