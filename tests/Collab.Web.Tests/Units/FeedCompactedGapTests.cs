@@ -21,7 +21,7 @@ public sealed class FeedCompactedGapTests
     public async Task Sessions_behind_a_folded_gap_are_closed_to_rejoin_and_the_feed_goes_on_from_the_new_ops()
     {
         var grain = new CompactedGrain(committed: 5, foldedThrough: 8);
-        var feed = new DocumentFeed(new Host(), "doc", grain, NullLogger.Instance);
+        var feed = new DocumentFeed(new TestFeedHost(), "doc", grain, NullLogger.Instance);
         feed.Start(Task.CompletedTask);
         await feed.Ready.WaitAsync(TimeSpan.FromSeconds(5));
         var session = new Session(new FrontEndOptions(), NullLogger.Instance);
@@ -49,7 +49,7 @@ public sealed class FeedCompactedGapTests
     public async Task A_joiner_behind_the_feed_whose_missing_ops_were_folded_is_refused_not_attached_with_a_hole()
     {
         var grain = new CompactedGrain(committed: 20, foldedThrough: 15);
-        var feed = new DocumentFeed(new Host(), "doc", grain, NullLogger.Instance);
+        var feed = new DocumentFeed(new TestFeedHost(), "doc", grain, NullLogger.Instance);
         feed.Start(Task.CompletedTask);
         await feed.Ready.WaitAsync(TimeSpan.FromSeconds(5));
         var session = new Session(new FrontEndOptions(), NullLogger.Instance);
@@ -68,32 +68,14 @@ public sealed class FeedCompactedGapTests
         }
     }
 
-    private sealed class Host : IFeedHost
-    {
-        public string HostId => "test-host";
-        public AuthorTags Tags { get; } = new(new byte[32]);
-        public IDocumentObserver Reference => null!;
-        public void Forget(DocumentFeed feed) { }
-    }
-
     /// <summary>A document at <see cref="Committed"/> whose ops up to <c>foldedThrough</c> are gone, as GetOps answers then.</summary>
-    private sealed class CompactedGrain(long committed, long foldedThrough) : IDocumentGrain
+    private sealed class CompactedGrain(long committed, long foldedThrough) : FakeDocumentGrain
     {
         public long Committed { get; set; } = committed;
-        public Task<long> Subscribe(string hostId, IDocumentObserver observer) => Task.FromResult(Committed);
-        public Task<CommittedOp[]> GetOps(long afterRev, int maxCount) => Task.FromResult(afterRev < foldedThrough
+        public override Task<long> Subscribe(string hostId, IDocumentObserver observer) => Task.FromResult(Committed);
+        public override Task<CommittedOp[]> GetOps(long afterRev, int maxCount) => Task.FromResult(afterRev < foldedThrough
             ? []
             : Enumerable.Range(1, (int)Math.Min(maxCount, Committed - afterRev)).Select(i => Op(afterRev + i)).ToArray());
-        public Task<JoinResult> Join(long? sinceRev) => throw new NotSupportedException();
-        public Task<SubmitResult> Submit(SubmitRequest request) => throw new NotSupportedException();
-        public Task<DocumentState> GetState() => throw new NotSupportedException();
-        public Task Unsubscribe(string hostId) => Task.CompletedTask;
-        public Task SetPresence(string hostId, PresenceState presence) => Task.CompletedTask;
-        public Task<DocumentStatus> GetStatus() => throw new NotSupportedException();
-        public Task RemovePresence(string sessionId) => Task.CompletedTask;
-        public Task<DocumentAccess?> GetAccess() => Task.FromResult<DocumentAccess?>(null);
-        public Task<bool> ClaimClient(ClientClaim claim) => throw new NotSupportedException();
-        public Task<DocumentAccess?> CreateAccess(bool claimExisting) => throw new NotSupportedException();
-        public Task<DocumentAccess?> RotateAccess(LinkKind kind) => throw new NotSupportedException();
+        public override Task<DocumentAccess?> GetAccess() => Task.FromResult<DocumentAccess?>(null);
     }
 }

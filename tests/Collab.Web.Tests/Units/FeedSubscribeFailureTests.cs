@@ -15,7 +15,7 @@ public sealed class FeedSubscribeFailureTests
     public async Task A_failed_subscribe_answers_queued_and_later_attaches_and_detaches_and_unregisters_the_feed()
     {
         var grain = new FailingGrain();
-        var host = new Host();
+        var host = new TestFeedHost();
         var feed = new DocumentFeed(host, "doc", grain, NullLogger.Instance);
         var session = new Session(new FrontEndOptions(), NullLogger.Instance);
         var queued = new SessionDocument(session, "doc", feed);
@@ -36,29 +36,8 @@ public sealed class FeedSubscribeFailureTests
         Assert.Same(feed, Assert.Single(host.Forgotten));
     }
 
-    private sealed class Host : IFeedHost
+    private sealed class FailingGrain : FakeDocumentGrain
     {
-        public List<DocumentFeed> Forgotten { get; } = [];
-        public string HostId => "test-host";
-        public AuthorTags Tags { get; } = new(new byte[32]);
-        public IDocumentObserver Reference => null!;
-        public void Forget(DocumentFeed feed) => Forgotten.Add(feed);
-    }
-
-    private sealed class FailingGrain : IDocumentGrain
-    {
-        public Task<long> Subscribe(string hostId, IDocumentObserver observer) => throw new DocumentUnavailableException("store down");
-        public Task<JoinResult> Join(long? sinceRev) => throw new NotSupportedException();
-        public Task<SubmitResult> Submit(SubmitRequest request) => throw new NotSupportedException();
-        public Task<CommittedOp[]> GetOps(long afterRev, int maxCount) => throw new NotSupportedException();
-        public Task<DocumentState> GetState() => throw new NotSupportedException();
-        public Task Unsubscribe(string hostId) => Task.CompletedTask;
-        public Task SetPresence(string hostId, PresenceState presence) => Task.CompletedTask;
-        public Task<DocumentStatus> GetStatus() => throw new NotSupportedException();
-        public Task RemovePresence(string sessionId) => Task.CompletedTask;
-        public Task<DocumentAccess?> GetAccess() => throw new NotSupportedException();
-        public Task<bool> ClaimClient(ClientClaim claim) => throw new NotSupportedException();
-        public Task<DocumentAccess?> CreateAccess(bool claimExisting) => throw new NotSupportedException();
-        public Task<DocumentAccess?> RotateAccess(LinkKind kind) => throw new NotSupportedException();
+        public override Task<long> Subscribe(string hostId, IDocumentObserver observer) => throw new DocumentUnavailableException("store down");
     }
 }
