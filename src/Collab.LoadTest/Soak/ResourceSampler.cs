@@ -32,18 +32,25 @@ internal sealed class ResourceSampler(int pid, Func<long> honestAcks, Func<long>
         return sample;
     }
 
-    /// <summary>Samples every second (on the second since the start, a late tick is not made up) until <paramref name="stop"/>.</summary>
+    /// <summary>Set when <c>/proc/PID</c> went away while sampling: the server exited.</summary>
+    public bool ServerGone { get; private set; }
+
+    /// <summary>Samples every second (on the second since the start, a late tick is not made up) until <paramref name="stop"/> or the server exits.</summary>
     public async Task RunAsync(CancellationToken stop)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
-        Take();
         try
         {
+            Take();
             while (await timer.WaitForNextTickAsync(stop)) Take();
         }
         catch (OperationCanceledException)
         {
             // The soak ended.
+        }
+        catch (IOException)
+        {
+            ServerGone = true;
         }
     }
 

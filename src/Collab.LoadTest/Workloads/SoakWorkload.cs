@@ -19,6 +19,11 @@ internal static class SoakWorkload
     public static async Task RunAsync(ServerApi api, LoadOptions options, RunResult result, TextWriter log, CancellationToken cancellationToken)
     {
         var pid = options.ServerPid ?? throw new InvalidOperationException("soak needs the server's pid");
+        if (!Directory.Exists($"/proc/{pid}"))
+        {
+            result.Problems.Add($"no process {pid} to sample (/proc/{pid} does not exist): give the server's own pid");
+            return;
+        }
         var soak = new SoakResult { BigDocumentChars = options.BigDocumentChars };
         result.Soak = soak;
         var outcomes = new Outcomes();
@@ -99,6 +104,7 @@ internal static class SoakWorkload
             await sampling.CancelAsync();
             await sampleLoop;
             await Runner.DisposeAllAsync(honest);
+            if (sampler.ServerGone) result.Problems.Add($"the server (pid {pid}) exited during the soak");
             soak.Outcomes = outcomes.Snapshot();
             soak.HostileRefusals = outcomes.Refusals;
             var samples = sampler.Samples.OrderBy(s => s.T).ToList();
