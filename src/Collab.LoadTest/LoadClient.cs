@@ -63,6 +63,15 @@ internal sealed class LoadClient : IAsyncDisposable
 
     public int Resends { get; private set; }
 
+    /// <summary>Ops of this client the server acknowledged so far (read while the client runs).</summary>
+    public int OpsAcked
+    {
+        get
+        {
+            lock (gate) return Sent.Count;
+        }
+    }
+
     /// <summary>Error frames other than the retryable <c>rate_limited</c>/<c>internal</c>, and protocol surprises.</summary>
     public List<string> Errors { get; } = [];
 
@@ -351,7 +360,8 @@ internal sealed class LoadClient : IAsyncDisposable
         outbox.Writer.TryComplete();
     }
 
-    private static byte[] Json(Action<Utf8JsonWriter> body)
+    /// <summary>One JSON object written by <paramref name="body"/>, as UTF-8.</summary>
+    public static byte[] Json(Action<Utf8JsonWriter> body)
     {
         var output = new ArrayBufferWriter<byte>(256);
         using (var writer = new Utf8JsonWriter(output))

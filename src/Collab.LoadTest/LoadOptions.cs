@@ -12,6 +12,8 @@ internal enum Workload
     W5,
     /// <summary>Only writes the <c>--prefill</c> ops (to restart the server on a store that holds data before measuring).</summary>
     Prefill,
+    /// <summary>Honest editors and hostile clients together for <c>--duration</c>, the server's RSS, fds and threads sampled every second (docs/operations.md, "Soak test").</summary>
+    Soak,
 }
 
 /// <summary>Everything one run is told; <see cref="ForWorkload"/> gives each workload's defaults.</summary>
@@ -49,6 +51,12 @@ internal sealed class LoadOptions
     public TimeSpan ConvergeTimeout { get; set; } = TimeSpan.FromSeconds(60);
     /// <summary>Connections opened at once while setting up.</summary>
     public int ConnectParallelism { get; set; } = 50;
+    /// <summary>Soak: where the SVG plot of the samples goes.</summary>
+    public string? PlotPath { get; set; }
+    /// <summary>Soak: hostile clients of each kind (<see cref="HostileLoad"/>).</summary>
+    public int Hostile { get; set; } = 2;
+    /// <summary>Soak: length of the large document the stalled readers join (built by the large-op client before the run).</summary>
+    public int BigDocumentChars { get; set; } = 2_000_000;
 
     public static LoadOptions ForWorkload(Workload workload) => workload switch
     {
@@ -57,11 +65,12 @@ internal sealed class LoadOptions
         Workload.W3 => new LoadOptions { Workload = workload, Documents = 500, Clients = 2, Rate = 1, Duration = TimeSpan.FromSeconds(20) },
         Workload.W4 => new LoadOptions { Workload = workload, Documents = 200, Connections = 2000 },
         Workload.W5 => new LoadOptions { Workload = workload, Documents = 1, Clients = 8, Rate = 0 },
+        Workload.Soak => new LoadOptions { Workload = workload, Documents = 4, Clients = 3, Rate = 2, Duration = TimeSpan.FromMinutes(10), Warmup = TimeSpan.FromSeconds(5) },
         _ => new LoadOptions { Workload = workload, Prefill = 74_000 },
     };
 
     public const string Usage = """
-        usage: Collab.LoadTest <w1|w2|w3|w4|w5|prefill> [options]
+        usage: Collab.LoadTest <w1|w2|w3|w4|w5|prefill|soak> [options]
           --url URL                 server base address (default http://localhost:5000)
           --server-pid PID          read the server's CPU time and RSS from /proc/PID before and after
           --documents N             documents (W1-W3 edited, W4 joined)         --clients N   clients per document (W5: writers)
@@ -72,6 +81,9 @@ internal sealed class LoadOptions
           --prefill N [--prefill-documents D] write N ops to D earlier documents first (prefill: only that)
           --cold-start              wait for /readyz, then measure from the first edit (no warm-up)
           --json FILE               also write the result as JSON            --seed N   --doc-prefix P   --converge-timeout S
+          soak (needs --server-pid; defaults: --documents 4 --clients 3 --rate 2 --duration 600 --warmup 5):
+          --hostile N               clients of each hostile kind (default 2)   --big-doc-chars N   the document stalled readers join
+          --plot FILE               write RSS and open fds over time as an SVG
         """;
 
     /// <summary>Parses <c>workload [--option value]…</c> (the workload may come anywhere); throws <see cref="ArgumentException"/> with a message for the user.</summary>
@@ -79,7 +91,7 @@ internal sealed class LoadOptions
     {
         var positional = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || !TakesValue(args[i - 1]))).ToList();
         if (positional.Count != 1 || !Enum.TryParse<Workload>(positional[0], ignoreCase: true, out var workload))
-            throw new ArgumentException("name one workload: w1, w2, w3, w4, w5 or prefill");
+            throw new ArgumentException("name one workload: w1, w2, w3, w4, w5, prefill or soak");
         var o = ForWorkload(workload);
         for (var i = 0; i < args.Count; i++)
         {
@@ -113,12 +125,19 @@ internal sealed class LoadOptions
                 case "--doc-prefix": o.DocPrefix = value; break;
                 case "--converge-timeout": o.ConvergeTimeout = Seconds(name, value); break;
                 case "--connect-parallelism": o.ConnectParallelism = Int(name, value); break;
+                case "--plot": o.PlotPath = value; break;
+                case "--hostile": o.Hostile = Int(name, value); break;
+                case "--big-doc-chars": o.BigDocumentChars = Int(name, value); break;
                 default: throw new ArgumentException($"unknown option {name}");
             }
         }
         if (o.ColdStart) o.Warmup = TimeSpan.Zero;
         if (o.Documents < 1 || o.Clients < 1 || o.Connections < 1 || o.Joins < 1 || o.Edits < 1 || o.PrefillDocuments < 1)
             throw new ArgumentException("counts must be at least 1");
+        if (o.Workload == Workload.Soak && o.ServerPid is null)
+            throw new ArgumentException("soak samples the server's /proc/PID: give --server-pid");
+        if (o.Workload == Workload.Soak && o.Rate == 0)
+            throw new ArgumentException("soak types at a human rate: --rate must be above 0");
         return o;
     }
 
@@ -130,5 +149,6 @@ internal sealed class LoadOptions
     private static double Number(string name, string value) =>
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && n >= 0 ? n : throw new ArgumentException($"{name} must be a non-negative number");
 
-    private static TimeSpan Seconds(string name, string value) => TimeSpan.FromSeconds(Number(name, value));
+    /// <summary>Seconds, written plainly or with an <c>s</c> suffix (<c>600</c> or <c>600s</c>).</summary>
+    private static TimeSpan Seconds(string name, string value) => TimeSpan.FromSeconds(Number(name, value.EndsWith('s') ? value[..^1] : value));
 }

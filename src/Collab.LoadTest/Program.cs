@@ -27,4 +27,9 @@ if (options.JsonPath is not null)
     await File.WriteAllTextAsync(options.JsonPath, result.ToJson());
     Console.WriteLine($"written to {options.JsonPath}");
 }
+if (options.PlotPath is not null && result.Soak is { } soak)
+{
+    await File.WriteAllTextAsync(options.PlotPath, SoakPlot.Svg(soak, $"soak against {options.Url} (pid {options.ServerPid}), {result.StartedAt:yyyy-MM-dd HH:mm} UTC"));
+    Console.WriteLine($"plot written to {options.PlotPath}");
+}
 return result.Converged ? 0 : 1;

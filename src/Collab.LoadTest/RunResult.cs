@@ -56,6 +56,9 @@ internal sealed class RunResult
     public double? JoinMedianMs { get; set; }
     public int? DocumentChars { get; set; }
 
+    /// <summary>Soak only: the server's samples, the hostile outcomes, the drain.</summary>
+    public SoakResult? Soak { get; set; }
+
     public bool Converged { get; set; }
     public int ConvergedDocuments { get; set; }
     public List<string> Problems { get; set; } = [];
@@ -126,6 +129,7 @@ internal sealed class RunResult
         Add("document chars", DocumentChars);
         if (JoinMs is not null) Add("join ms (each)", string.Join(" ", JoinMs.Select(j => j.ToString("0.0", CultureInfo.InvariantCulture))));
         Add("join median (ms)", JoinMedianMs, "0.0");
+        if (Soak is not null) rows.AddRange(Soak.Rows());
         Add("converged", Converged ? $"yes ({ConvergedDocuments} documents)" : "NO");
         Add("errors", ErrorCount);
         foreach (var p in Problems.Take(10)) rows.Add(("problem", p));

@@ -28,6 +28,9 @@ internal static class Runner
             case Workload.W5:
                 await JoinWorkload.RunAsync(api, options, result, log, cancellationToken);
                 break;
+            case Workload.Soak:
+                await SoakWorkload.RunAsync(api, options, result, log, cancellationToken);
+                break;
             default:
                 result.Converged = true;
                 break;
@@ -124,7 +127,7 @@ internal static class Runner
         var p = new Dictionary<string, string>();
         switch (o.Workload)
         {
-            case Workload.W1 or Workload.W2 or Workload.W3:
+            case Workload.W1 or Workload.W2 or Workload.W3 or Workload.Soak:
                 p["documents"] = o.Documents.ToString(CultureInfo.InvariantCulture);
                 p["clients"] = o.Clients.ToString(CultureInfo.InvariantCulture);
                 p["rate"] = o.Rate == 0 ? "closed-loop" : o.Rate.ToString(CultureInfo.InvariantCulture);
@@ -141,6 +144,11 @@ internal static class Runner
                 p["writers"] = o.Clients.ToString(CultureInfo.InvariantCulture);
                 p["joins"] = o.Joins.ToString(CultureInfo.InvariantCulture);
                 break;
+        }
+        if (o.Workload == Workload.Soak)
+        {
+            p["hostile"] = o.Hostile.ToString(CultureInfo.InvariantCulture);
+            p["bigDocChars"] = o.BigDocumentChars.ToString(CultureInfo.InvariantCulture);
         }
         if (o.Workload != Workload.W5) p["warmup"] = S(o.Warmup);
         if (o.Prefill > 0) p["prefill"] = $"{o.Prefill}/{o.PrefillDocuments}";

@@ -9,6 +9,8 @@ internal sealed class ServerApi(Uri baseUri) : IDisposable
 {
     private readonly HttpClient http = new() { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) };
 
+    public Uri BaseUri { get; } = baseUri;
+
     public Uri WebSocketUri { get; } = new UriBuilder(baseUri) { Scheme = baseUri.Scheme == "https" ? "wss" : "ws", Path = "/ws" }.Uri;
 
     public async Task<DocText> GetDocAsync(string doc, CancellationToken cancellationToken = default) =>

@@ -17,6 +17,8 @@ internal sealed class ServerFrame
     public string? Code { get; private set; }
     public string? Message { get; private set; }
     public int? RetryAfterMs { get; private set; }
+    /// <summary>The server's frame limit (<c>welcome</c>).</summary>
+    public int? MaxMessageBytes { get; private set; }
     public bool Fatal { get; private set; }
     /// <summary>A full text sent in parts: how many (on the <c>joined</c> and each <c>text</c> frame).</summary>
     public int? Parts { get; private set; }
@@ -58,6 +60,7 @@ internal sealed class ServerFrame
             else if (reader.ValueTextEquals("parts"u8)) frame.Parts = (int)NextInt64(ref reader);
             else if (reader.ValueTextEquals("part"u8)) frame.Part = (int)NextInt64(ref reader);
             else if (reader.ValueTextEquals("retryAfterMs"u8)) frame.RetryAfterMs = (int)NextInt64(ref reader);
+            else if (reader.ValueTextEquals("maxMessageBytes"u8)) frame.MaxMessageBytes = (int)NextInt64(ref reader);
             else if (reader.ValueTextEquals("fatal"u8))
             {
                 reader.Read();

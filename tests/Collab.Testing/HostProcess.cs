@@ -31,6 +31,9 @@ public sealed class HostProcess : IDisposable
 
     public bool HasExited => process.HasExited;
 
+    /// <summary>The host's process id (for readers of /proc/PID).</summary>
+    public int Pid => process.Id;
+
     /// <summary>Resident memory of the process now, from /proc (Linux), in bytes.</summary>
     public long ResidentBytes()
     {

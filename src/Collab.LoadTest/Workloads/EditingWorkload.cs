@@ -64,7 +64,7 @@ internal static class EditingWorkload
     }
 
     /// <summary>One edit every 1/rate seconds from a random phase; a late tick is not made up with a burst.</summary>
-    private static async Task RateLoopAsync(LoadClient client, double rate, Random random, CancellationToken stop)
+    public static async Task RateLoopAsync(LoadClient client, double rate, Random random, CancellationToken stop)
     {
         var period = TimeSpan.FromSeconds(1 / rate);
         var next = Stopwatch.GetTimestamp() + (long)(random.NextDouble() * period.TotalSeconds * Stopwatch.Frequency);
@@ -83,7 +83,7 @@ internal static class EditingWorkload
         }
         catch (OperationCanceledException)
         {
-            // The measured window ended.
+            // The measured window (or the soak) ended.
         }
     }
 }
