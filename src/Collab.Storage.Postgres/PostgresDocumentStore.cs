@@ -86,7 +86,7 @@ public sealed class PostgresDocumentStore : IDocumentStore, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async Task AppendAsync(string documentId, IReadOnlyList<StoredOp> ops, CancellationToken cancellationToken = default)
+    public async Task AppendAsync(string documentId, IReadOnlyList<StoredOp> ops, long writerEpoch = 0, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(documentId);
         ArgumentNullException.ThrowIfNull(ops);
@@ -122,6 +122,7 @@ public sealed class PostgresDocumentStore : IDocumentStore, IAsyncDisposable
             throw new ArgumentException($"Revisions start at 1; the first op has revision {revs[0]}.", nameof(ops));
         }
 
+        ArgumentOutOfRangeException.ThrowIfNegative(writerEpoch);
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
         var expected = revs[0] - 1;
         long stored;
@@ -133,14 +134,22 @@ public sealed class PostgresDocumentStore : IDocumentStore, IAsyncDisposable
             command.Parameters.Add(new NpgsqlParameter { Value = clientIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
             command.Parameters.Add(new NpgsqlParameter { Value = seqs, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
             command.Parameters.Add(new NpgsqlParameter { Value = texts, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            command.Parameters.Add(new NpgsqlParameter { Value = writerEpoch, NpgsqlDbType = NpgsqlDbType.Bigint });
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             var inserted = reader.GetInt64(0);
             stored = reader.GetInt64(1);
+            var epoch = reader.GetInt64(2);
             if (inserted == count)
             {
                 Committed();
                 return;
+            }
+
+            if (epoch != writerEpoch)
+            {
+                PostgresStoreLog.LogAppendFenced(logger, documentId, writerEpoch, epoch);
+                throw new WriterFencedException(documentId, writerEpoch, epoch);
             }
         }
         catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UniqueViolation)
@@ -151,6 +160,24 @@ public sealed class PostgresDocumentStore : IDocumentStore, IAsyncDisposable
 
         PostgresStoreLog.LogAppendConflict(logger, documentId, expected, stored);
         throw new RevisionConflictException(documentId, expected, stored);
+    }
+
+    /// <inheritdoc />
+    public async Task<long> ClaimWriterAsync(string documentId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(documentId);
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = dataSource.CreateCommand(sql.ClaimWriter);
+        command.Parameters.Add(new NpgsqlParameter { Value = documentId, NpgsqlDbType = NpgsqlDbType.Text });
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long epoch ? epoch : 0;
+    }
+
+    /// <inheritdoc />
+    public async Task<long> GetRevisionAsync(string documentId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(documentId);
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        return await HeadRevAsync(documentId, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

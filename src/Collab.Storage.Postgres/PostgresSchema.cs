@@ -10,7 +10,7 @@ namespace Collab.Storage.Postgres;
 internal static class PostgresSchema
 {
     /// <summary>The schema version this code writes; a database with a newer version is refused.</summary>
-    public const int CurrentVersion = 4;
+    public const int CurrentVersion = 5;
 
     // First key of the advisory lock ("Coll"); the second is a hash of the schema name, so stores in different schemas
     // of one database do not wait for each other.
@@ -75,6 +75,13 @@ internal static class PostgresSchema
             PRIMARY KEY (doc, rev)
         );
         COMMENT ON TABLE {0}.checkpoints IS 'Collab history checkpoints: the text (UTF-8) at chosen revisions; compaction folds older ops into them.';
+        """,
+        """
+        CREATE TABLE {0}.writers (
+            doc   text COLLATE "C" NOT NULL PRIMARY KEY,
+            epoch bigint NOT NULL
+        );
+        COMMENT ON TABLE {0}.writers IS 'Collab writer epoch per document: raised by each new activation; appends carrying an older epoch are refused.';
         """,
     ];
 

@@ -11,21 +11,34 @@ internal sealed class PostgresStatements
                      coalesce((SELECT rev FROM {s}.snapshots WHERE doc = $1), 0))
             """;
 
-        // The fence, in one statement and one round trip: the stored revision (last op or snapshot, whichever is newer)
-        // and the insert of the whole batch, which happens only when the batch starts right after it. Two writers that
-        // pass the check at once both try to insert the same (doc, rev): the second waits for the first and then fails
-        // with unique_violation. The statement is atomic, so a batch is stored whole or not at all.
-        // $1 doc, $2 revs, $3 client ids, $4 seqs, $5 ops.
+        // The fence, in one statement and one round trip: the writer epoch (read under a share lock, so a claim either
+        // waits for this append to commit or makes it see the raised epoch), the stored revision (last op or snapshot,
+        // whichever is newer) and the insert of the whole batch, which happens only when the epoch is the writer's and the
+        // batch starts right after the stored revision. Two writers that pass the check at once both try to insert the
+        // same (doc, rev): the second waits for the first and then fails with unique_violation. The statement is atomic,
+        // so a batch is stored whole or not at all.
+        // $1 doc, $2 revs, $3 client ids, $4 seqs, $5 ops, $6 writer epoch.
         Append = $"""
-            WITH head AS (SELECT {head} AS rev),
+            WITH fence AS (SELECT coalesce((SELECT epoch FROM {s}.writers WHERE doc = $1 FOR SHARE), 0) AS epoch),
+            head AS (SELECT {head} AS rev),
             inserted AS (
                 INSERT INTO {s}.ops (doc, rev, client_id, seq, op)
                 SELECT $1, o.rev, o.client_id, o.seq, o.op
                 FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::text[]) AS o(rev, client_id, seq, op)
-                WHERE (SELECT rev FROM head) = ($2::bigint[])[1] - 1
+                WHERE (SELECT epoch FROM fence) = $6 AND (SELECT rev FROM head) = ($2::bigint[])[1] - 1
                 RETURNING 1
             )
-            SELECT (SELECT count(*) FROM inserted), (SELECT rev FROM head);
+            SELECT (SELECT count(*) FROM inserted), (SELECT rev FROM head), (SELECT epoch FROM fence);
+            """;
+
+        // $1 doc: raises the writer epoch of a document the store holds something of (no row, no answer, for a fresh name).
+        ClaimWriter = $"""
+            INSERT INTO {s}.writers AS w (doc, epoch)
+            SELECT $1, 1
+            WHERE EXISTS (SELECT 1 FROM {s}.ops WHERE doc = $1) OR EXISTS (SELECT 1 FROM {s}.snapshots WHERE doc = $1)
+               OR EXISTS (SELECT 1 FROM {s}.access WHERE doc = $1) OR EXISTS (SELECT 1 FROM {s}.writers WHERE doc = $1)
+            ON CONFLICT (doc) DO UPDATE SET epoch = w.epoch + 1
+            RETURNING epoch;
             """;
 
         HeadRev = $"SELECT {head};";
@@ -134,6 +147,8 @@ internal sealed class PostgresStatements
     }
 
     public string Append { get; }
+
+    public string ClaimWriter { get; }
 
     public string UpsertAccess { get; }
 

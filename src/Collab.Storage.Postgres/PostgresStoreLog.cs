@@ -18,6 +18,9 @@ internal static partial class PostgresStoreLog
         "The database runs with synchronous_commit = {Setting}: an acknowledged edit can be lost if the database server crashes. Set it to 'on' (or stronger) for Collab's role or database")]
     public static partial void LogWeakDurability(ILogger logger, string setting);
 
+    [LoggerMessage(6, LogLevel.Warning, "Append to document {DocumentId} rejected: it came from writer epoch {WriterEpoch} but the document's writer is epoch {StoredEpoch}")]
+    public static partial void LogAppendFenced(ILogger logger, string documentId, long writerEpoch, long storedEpoch);
+
     [LoggerMessage(5, LogLevel.Information, "PostgreSQL document store for schema {Schema} closed")]
     public static partial void LogStoreClosed(ILogger logger, string schema);
 }

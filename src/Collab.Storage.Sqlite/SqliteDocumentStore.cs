@@ -81,7 +81,7 @@ public sealed class SqliteDocumentStore : IDocumentStore, IAsyncDisposable
     public string DatabasePath { get; }
 
     /// <inheritdoc />
-    public Task AppendAsync(string documentId, IReadOnlyList<StoredOp> ops, CancellationToken cancellationToken = default)
+    public Task AppendAsync(string documentId, IReadOnlyList<StoredOp> ops, long writerEpoch = 0, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(documentId);
         ArgumentNullException.ThrowIfNull(ops);
@@ -114,7 +114,33 @@ public sealed class SqliteDocumentStore : IDocumentStore, IAsyncDisposable
             throw new ArgumentException($"Revisions start at 1; the first op has revision {copy[0].Rev}.", nameof(ops));
         }
 
-        return Enqueue(new AppendRequest(documentId, copy, cancellationToken));
+        ArgumentOutOfRangeException.ThrowIfNegative(writerEpoch);
+        return Enqueue(new AppendRequest(documentId, copy, writerEpoch, cancellationToken));
+    }
+
+    /// <inheritdoc />
+    public async Task<long> ClaimWriterAsync(string documentId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(documentId);
+        // A fresh name is answered from a reader, without a trip through the writer; the writer checks again atomically.
+        if (!await ExistsAsync(documentId, cancellationToken).ConfigureAwait(false)) return 0;
+        var claim = new ClaimRequest(documentId, cancellationToken);
+        await Enqueue(claim).ConfigureAwait(false);
+        return claim.Epoch;
+    }
+
+    /// <inheritdoc />
+    public async Task<long> GetRevisionAsync(string documentId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(documentId);
+        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT max(coalesce((SELECT max(rev) FROM ops WHERE doc = $doc), 0),
+                       coalesce((SELECT rev FROM snapshots WHERE doc = $doc), 0));
+            """;
+        command.Parameters.AddWithValue("$doc", documentId);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
     /// <inheritdoc />

@@ -6,7 +6,7 @@ namespace Collab.Storage.Sqlite;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this code writes; a file with a newer version is refused.</summary>
-    public const long CurrentVersion = 4;
+    public const long CurrentVersion = 5;
 
     // Each entry upgrades the schema from version (index) to (index + 1); append, never edit.
     private static readonly string[] Migrations =
@@ -61,6 +61,13 @@ internal static class SqliteSchema
             saved_at INTEGER NOT NULL,
             PRIMARY KEY (doc, rev)
         );
+        """,
+        // The writer epoch per document: appends carrying an older one are refused (a replaced activation never writes again).
+        """
+        CREATE TABLE IF NOT EXISTS writers (
+            doc   TEXT    NOT NULL PRIMARY KEY,
+            epoch INTEGER NOT NULL
+        ) WITHOUT ROWID;
         """,
     ];
 

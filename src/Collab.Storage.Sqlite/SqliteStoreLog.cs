@@ -14,6 +14,9 @@ internal static partial class SqliteStoreLog
     [LoggerMessage(3, LogLevel.Warning, "Append to document {DocumentId} rejected: it expected stored revision {ExpectedRev} but the store is at {StoredRev}")]
     public static partial void LogAppendConflict(ILogger logger, string documentId, long expectedRev, long storedRev);
 
+    [LoggerMessage(9, LogLevel.Warning, "Append to document {DocumentId} rejected: it came from writer epoch {WriterEpoch} but the document's writer is epoch {StoredEpoch}")]
+    public static partial void LogAppendFenced(ILogger logger, string documentId, long writerEpoch, long storedEpoch);
+
     [LoggerMessage(4, LogLevel.Error, "Write transaction of {Requests} requests failed; none of them was stored")]
     public static partial void LogBatchFailed(ILogger logger, Exception exception, int requests);
 

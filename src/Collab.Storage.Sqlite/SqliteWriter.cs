@@ -144,7 +144,7 @@ internal sealed class SqliteWriter
                         s.Release.ExecuteNonQuery();
                         ops += batch[i].OpCount;
                     }
-                    catch (Exception exception) when (exception is RevisionConflictException or SqliteException or ArgumentException)
+                    catch (Exception exception) when (exception is RevisionConflictException or WriterFencedException or SqliteException or ArgumentException)
                     {
                         // When SQLite already rolled the whole transaction back (I/O error, disk full) the savepoint is gone:
                         // the batch fails, with this request's error as the cause (not "no such savepoint").
@@ -252,6 +252,10 @@ internal sealed class SqliteWriter
         {
             SqliteStoreLog.LogAppendConflict(logger, conflict.DocumentId, conflict.ExpectedRev, conflict.StoredRev);
         }
+        else if (exception is WriterFencedException fenced)
+        {
+            SqliteStoreLog.LogAppendFenced(logger, fenced.DocumentId, fenced.WriterEpoch, fenced.StoredEpoch);
+        }
         else
         {
             SqliteStoreLog.LogRequestFailed(logger, exception, request.DocumentId);
@@ -264,6 +268,10 @@ internal sealed class SqliteWriter
         {
             case AppendRequest append:
                 Append(s, append, committedAt);
+                break;
+            case ClaimRequest claim:
+                s.ClaimDoc.Value = claim.DocumentId;
+                claim.Epoch = s.ClaimWriter.ExecuteScalar() is long epoch ? epoch : 0;
                 break;
             case SnapshotRequest snapshot:
                 s.SnapshotDoc.Value = snapshot.DocumentId;
@@ -313,6 +321,13 @@ internal sealed class SqliteWriter
 
     private static void Append(Statements s, AppendRequest request, long committedAt)
     {
+        s.EpochDoc.Value = request.DocumentId;
+        var epoch = (long)s.WriterEpoch.ExecuteScalar()!;
+        if (epoch != request.WriterEpoch)
+        {
+            throw new WriterFencedException(request.DocumentId, request.WriterEpoch, epoch);
+        }
+
         var first = request.Ops[0].Rev;
         var stored = HeadRev(s, request.DocumentId);
         if (first != stored + 1)
@@ -428,6 +443,22 @@ internal sealed class SqliteWriter
             HeadDoc = HeadRev.Parameters.Add("$doc", SqliteType.Text);
             HeadRev.Prepare();
 
+            WriterEpoch = Prepare(connection, "SELECT coalesce((SELECT epoch FROM writers WHERE doc = $doc), 0);", false);
+            EpochDoc = WriterEpoch.Parameters.Add("$doc", SqliteType.Text);
+            WriterEpoch.Prepare();
+
+            // A claim raises the epoch of a document the store holds something of; a fresh name gets no row (no answer: 0).
+            ClaimWriter = Prepare(connection, """
+                INSERT INTO writers (doc, epoch)
+                SELECT $doc, 1
+                WHERE EXISTS (SELECT 1 FROM ops WHERE doc = $doc) OR EXISTS (SELECT 1 FROM snapshots WHERE doc = $doc)
+                   OR EXISTS (SELECT 1 FROM access WHERE doc = $doc) OR EXISTS (SELECT 1 FROM writers WHERE doc = $doc)
+                ON CONFLICT (doc) DO UPDATE SET epoch = epoch + 1
+                RETURNING epoch;
+                """, false);
+            ClaimDoc = ClaimWriter.Parameters.Add("$doc", SqliteType.Text);
+            ClaimWriter.Prepare();
+
             InsertOpCommand = Prepare(connection, """
                 INSERT INTO ops (doc, rev, client_id, seq, op, committed_at)
                 VALUES ($doc, $rev, $client_id, $seq, $op, $committed_at);
@@ -537,6 +568,10 @@ internal sealed class SqliteWriter
         public SqliteCommand RollbackToSavepoint { get; }
         public SqliteCommand HeadRev { get; }
         public SqliteParameter HeadDoc { get; }
+        public SqliteCommand WriterEpoch { get; }
+        public SqliteParameter EpochDoc { get; }
+        public SqliteCommand ClaimWriter { get; }
+        public SqliteParameter ClaimDoc { get; }
         public SqliteCommand InsertOpCommand { get; }
         public SqliteParameter InsertDoc { get; }
         public SqliteParameter InsertRev { get; }

@@ -20,13 +20,23 @@ internal abstract class WriteRequest(string documentId, CancellationToken cancel
     public void Cancel() => completion.TrySetCanceled(CancellationToken);
 }
 
-/// <summary>Append consecutive ops, fenced on the stored revision.</summary>
-internal sealed class AppendRequest(string documentId, StoredOp[] ops, CancellationToken cancellationToken)
+/// <summary>Append consecutive ops, fenced on the writer epoch and the stored revision.</summary>
+internal sealed class AppendRequest(string documentId, StoredOp[] ops, long writerEpoch, CancellationToken cancellationToken)
     : WriteRequest(documentId, cancellationToken)
 {
     public StoredOp[] Ops { get; } = ops;
 
+    public long WriterEpoch { get; } = writerEpoch;
+
     public override int OpCount => Ops.Length;
+}
+
+/// <summary>Raise a document's writer epoch (when the store holds anything of it).</summary>
+internal sealed class ClaimRequest(string documentId, CancellationToken cancellationToken)
+    : WriteRequest(documentId, cancellationToken)
+{
+    /// <summary>Set by the writer: the new epoch, or 0 when the document was not claimed (valid once completed).</summary>
+    public long Epoch { get; set; }
 }
 
 /// <summary>Upsert a snapshot unless a newer one is stored; a checkpoint is kept in the history as well.</summary>

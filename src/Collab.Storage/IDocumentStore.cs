@@ -3,8 +3,10 @@ namespace Collab.Storage;
 /// <summary>Durable home of documents: an op log fenced by revision, the newest snapshot, and history checkpoints.</summary>
 /// <remarks>
 /// Every implementation must pass tests/Collab.Storage.Tests/DocumentStoreContract.cs.
-/// An append is all-or-nothing and conditional: it succeeds only when its first op's revision is exactly
-/// one past the last stored revision, so two writers of one document can never both extend its history.
+/// An append is all-or-nothing and doubly conditional: it succeeds only when its first op's revision is exactly one past
+/// the last stored revision, so two writers of one document can never both extend its history, and only when it carries
+/// the document's current writer epoch (<see cref="ClaimWriterAsync"/>), so a writer that was replaced can never append
+/// again, even when its revision would fit.
 /// The log is append-only except for compaction, which removes ops no older than a checkpoint that covers them:
 /// loading a document (newest snapshot + the ops after it) is never affected, and catch-ups that would need a removed
 /// op get the text instead.
@@ -15,10 +17,25 @@ public interface IDocumentStore
     Task<StoredDocument> LoadAsync(string documentId, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Appends consecutive ops durably (on disk when the task completes).
-    /// Throws <see cref="RevisionConflictException"/> when <c>ops[0].Rev</c> is not the stored revision + 1.
+    /// Makes the caller the document's only writer: durably raises its writer epoch and returns the new one (1 or more);
+    /// from then on every append that carries an older epoch is refused with <see cref="WriterFencedException"/>. Claim
+    /// first, then load: whatever an earlier writer appended before the claim is in the load, and nothing after it.
+    /// A document the store holds nothing of (no op, snapshot or access record) is not claimed: the answer is 0 and
+    /// nothing is written (so activating a fresh name costs no write); writers of epoch 0 are fenced by revision alone
+    /// until somebody claims the document.
     /// </summary>
-    Task AppendAsync(string documentId, IReadOnlyList<StoredOp> ops, CancellationToken cancellationToken = default);
+    Task<long> ClaimWriterAsync(string documentId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Appends consecutive ops durably (on disk when the task completes), as the writer of <paramref name="writerEpoch"/>.
+    /// Throws <see cref="WriterFencedException"/> when the document's writer epoch is not <paramref name="writerEpoch"/>
+    /// (another writer claimed it since), and <see cref="RevisionConflictException"/> when <c>ops[0].Rev</c> is not the
+    /// stored revision + 1. Nothing is stored when either is thrown.
+    /// </summary>
+    Task AppendAsync(string documentId, IReadOnlyList<StoredOp> ops, long writerEpoch = 0, CancellationToken cancellationToken = default);
+
+    /// <summary>The stored revision: the newest op's or the snapshot's, whichever is newer (0 for a document never written).</summary>
+    Task<long> GetRevisionAsync(string documentId, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Stores a snapshot; an older snapshot than the one stored is ignored. With <paramref name="checkpoint"/> its text is

@@ -31,19 +31,23 @@ public sealed class InstrumentedStore : IDocumentStore, IAsyncDisposable
     /// <summary>Documents whose appends complete synchronously (as a network store's may when the reply is already buffered).</summary>
     public ConcurrentDictionary<string, bool> SynchronousAppends { get; } = new();
 
-    public Task AppendAsync(string documentId, IReadOnlyList<StoredOp> ops, CancellationToken cancellationToken = default)
+    public Task AppendAsync(string documentId, IReadOnlyList<StoredOp> ops, long writerEpoch = 0, CancellationToken cancellationToken = default)
     {
         Appends.GetOrAdd(documentId, _ => new ConcurrentQueue<int>()).Enqueue(ops.Count);
-        if (!SynchronousAppends.ContainsKey(documentId)) return AppendCoreAsync(documentId, ops, cancellationToken);
-        Task.Run(() => inner.AppendAsync(documentId, ops, cancellationToken), cancellationToken).GetAwaiter().GetResult();
+        if (!SynchronousAppends.ContainsKey(documentId)) return AppendCoreAsync(documentId, ops, writerEpoch, cancellationToken);
+        Task.Run(() => inner.AppendAsync(documentId, ops, writerEpoch, cancellationToken), cancellationToken).GetAwaiter().GetResult();
         return Task.CompletedTask;
     }
 
-    private async Task AppendCoreAsync(string documentId, IReadOnlyList<StoredOp> ops, CancellationToken cancellationToken)
+    private async Task AppendCoreAsync(string documentId, IReadOnlyList<StoredOp> ops, long writerEpoch, CancellationToken cancellationToken)
     {
         if (BeforeAppend.TryGetValue(documentId, out var hook)) await hook();
-        await inner.AppendAsync(documentId, ops, cancellationToken);
+        await inner.AppendAsync(documentId, ops, writerEpoch, cancellationToken);
     }
+
+    public Task<long> ClaimWriterAsync(string documentId, CancellationToken cancellationToken = default) => inner.ClaimWriterAsync(documentId, cancellationToken);
+
+    public Task<long> GetRevisionAsync(string documentId, CancellationToken cancellationToken = default) => inner.GetRevisionAsync(documentId, cancellationToken);
 
     public Task<StoredDocument> LoadAsync(string documentId, CancellationToken cancellationToken = default) => inner.LoadAsync(documentId, cancellationToken);
 

@@ -137,8 +137,8 @@ public sealed class PostgresDocumentStoreTests(PostgresServer server, ITestOutpu
                 Assert.Equal(2, (await later.LoadAsync("doc")).Rev);
             }
 
-            Assert.Equal(4L, await server.ScalarAsync($"SELECT count(*) FROM \"{fresh}\".schema_version;"));
-            Assert.Equal(4, await server.ScalarAsync($"SELECT max(version) FROM \"{fresh}\".schema_version;"));
+            Assert.Equal(5L, await server.ScalarAsync($"SELECT count(*) FROM \"{fresh}\".schema_version;"));
+            Assert.Equal(5, await server.ScalarAsync($"SELECT max(version) FROM \"{fresh}\".schema_version;"));
         }
         finally
         {

@@ -43,7 +43,7 @@ public sealed class SqliteDocumentStoreTests(ITestOutputHelper output) : Documen
         command.CommandText = "PRAGMA journal_mode;";
         Assert.Equal("wal", (string?)await command.ExecuteScalarAsync());
         command.CommandText = "PRAGMA user_version;";
-        Assert.Equal(4L, (long?)await command.ExecuteScalarAsync());
+        Assert.Equal(5L, (long?)await command.ExecuteScalarAsync());
     }
 
     [Fact]
@@ -180,7 +180,7 @@ public sealed class SqliteDocumentStoreTests(ITestOutputHelper output) : Documen
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Store.AppendAsync("doc", Ops(1, 1), cancelled.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Store.AppendAsync("doc", Ops(1, 1), cancellationToken: cancelled.Token));
 
         Assert.Equal(0, (await Store.LoadAsync("doc")).Rev);
     }
