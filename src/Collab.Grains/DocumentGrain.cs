@@ -31,6 +31,7 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
     private Task? committing;
     private Task? snapshotting;
     private DateTime activatedAt;
+    private long writerEpoch;
 
     public DocumentGrain(IDocumentStore store, IOptions<DocumentGrainOptions> options, IOptions<CompactionOptions> compaction, ILogger<DocumentGrain> logger)
     {
@@ -46,6 +47,9 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
     {
         activatedAt = DateTime.UtcNow;
         var loadingAccess = store.LoadAccessAsync(DocumentId, cancellationToken);
+        // Claim, then load: whatever an earlier activation appended before the claim is in the load, and it can append
+        // nothing after it (a frozen silo's activation that wakes up is fenced). A fresh name is not claimed (epoch 0).
+        writerEpoch = await store.ClaimWriterAsync(DocumentId, cancellationToken);
         var stored = await store.LoadAsync(DocumentId, cancellationToken);
         if (await loadingAccess is { } record)
         {
@@ -56,7 +60,7 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
         DocumentMetrics.Active.Add(1);
         var expiry = options.SubscriptionExpiry;
         this.RegisterGrainTimer(ExpireSubscriptionsAsync, expiry / 2, expiry / 2);
-        LogActivated(logger, DocumentId, core.CommittedRev, stored.Tail.Count);
+        LogActivated(logger, DocumentId, core.CommittedRev, stored.Tail.Count, writerEpoch);
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -74,6 +78,7 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
     {
         DocumentMetrics.TransformDepth.Record(Math.Max(0, core.Rev - request.BaseRev));
         var decision = core.Submit(request, TokenBucket.Now);
+        if (decision.Ahead) return AheadAsync(request, decision.Result!);
         if (decision.Result is { } now)
         {
             if (!now.IsSuccess) DocumentMetrics.SubmitsRefused.Add(1, new KeyValuePair<string, object?>("collab.status", now.Status.ToString()));
@@ -88,6 +93,11 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
     public async Task<JoinResult> Join(long? sinceRev)
     {
         ThrowIfFailed();
+        if (sinceRev > core.Rev && await SupersededAsync())
+        {
+            // The joiner saw revisions another activation wrote: this one is stale and goes; the joiner retries.
+            ThrowIfFailed();
+        }
         var presences = subscriptions.Presences();
         var committedRev = core.CommittedRev;
         if (sinceRev is { } since && since >= 0 && since <= committedRev && committedRev - since <= options.MaxCatchUpOps)
@@ -196,6 +206,41 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// A base ahead of this activation: the client saw revisions it does not have. When the store holds them another
+    /// activation wrote them and this one is stale: it stops, and the client (answered <c>Unavailable</c>) resends the
+    /// same seq to a fresh activation that loads them. Otherwise the client is wrong and <paramref name="refusal"/> stands.
+    /// </summary>
+    private async Task<SubmitResult> AheadAsync(SubmitRequest request, SubmitResult refusal)
+    {
+        if (!await SupersededAsync()) return refusal;
+        return core.Submit(request, TokenBucket.Now).Result!; // a stopped core answers Unavailable at once
+    }
+
+    /// <summary>
+    /// Asks the store whether it is ahead of everything this activation assigned; if so this activation stops serving
+    /// (every waiting submit answered <c>Unavailable</c>) and deactivates. A store that cannot answer changes nothing.
+    /// </summary>
+    private async Task<bool> SupersededAsync()
+    {
+        long stored;
+        try
+        {
+            stored = await store.GetRevisionAsync(DocumentId);
+        }
+        catch (Exception e)
+        {
+            LogStoreCheckFailed(logger, DocumentId, e);
+            return false;
+        }
+        if (stored <= core.Rev) return core.Failure is not null;
+        LogSuperseded(logger, DocumentId, core.Rev, stored);
+        Answer(core.Superseded(new InvalidOperationException(
+            $"Document '{DocumentId}': the store is at rev {stored}, ahead of this activation (at {core.Rev}); another activation wrote it.")));
+        DeactivateOnIdle();
+        return true;
+    }
+
     /// <summary>Starts the write loop if the core has a write to do and none is in flight (the core is the only judge of that).</summary>
     private void StartWrite()
     {
@@ -209,11 +254,11 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
-                await store.AppendAsync(DocumentId, ToStored(next.Ops));
+                await store.AppendAsync(DocumentId, ToStored(next.Ops), writerEpoch);
             }
             catch (Exception e)
             {
-                if (e is RevisionConflictException) LogFenced(logger, DocumentId, core.CommittedRev, e);
+                if (e is RevisionConflictException or WriterFencedException) LogFenced(logger, DocumentId, core.CommittedRev, e);
                 else LogCommitFailed(logger, DocumentId, core.CommittedRev, e);
                 Answer(core.WriteFailed(e));
                 DeactivateOnIdle();
@@ -364,13 +409,19 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
         return stored;
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Document {DocumentId} activated at rev {Rev} ({TailOps} ops replayed after the snapshot)")]
-    private static partial void LogActivated(ILogger logger, string documentId, long rev, int tailOps);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Document {DocumentId} activated at rev {Rev} ({TailOps} ops replayed after the snapshot), writer epoch {Epoch}")]
+    private static partial void LogActivated(ILogger logger, string documentId, long rev, int tailOps, long epoch);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Document {DocumentId}: the store is at rev {StoredRev}, ahead of this activation (at rev {Rev}); another activation wrote it, so this one stops and deactivates")]
+    private static partial void LogSuperseded(ILogger logger, string documentId, long rev, long storedRev);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Document {DocumentId}: could not read the stored revision to check a client ahead of this activation")]
+    private static partial void LogStoreCheckFailed(ILogger logger, string documentId, Exception error);
 
     [LoggerMessage(Level = LogLevel.Trace, Message = "Document {DocumentId} committed {Count} ops up to rev {Rev}")]
     private static partial void LogCommitted(ILogger logger, string documentId, int count, long rev);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Document {DocumentId} lost its fence at rev {Rev}: another activation appended first; deactivating")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Document {DocumentId} lost its fence at rev {Rev}: another activation claimed the document or appended first; deactivating")]
     private static partial void LogFenced(ILogger logger, string documentId, long rev, Exception error);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Document {DocumentId} failed to commit after rev {Rev}; deactivating")]

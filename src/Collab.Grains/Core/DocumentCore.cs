@@ -115,7 +115,7 @@ public sealed class DocumentCore
             return Now(new SubmitResult(SubmitStatus.RateLimited, CommittedRev,
                 $"the document takes at most {options.OpsPerSecond} ops per second from all its editors; send this op again after retryAfterMs", retryAfterMs));
         if (request.BaseRev > Rev)
-            return Now(new SubmitResult(SubmitStatus.BadRequest, CommittedRev, $"rev {request.BaseRev} is ahead of the document (at {Rev})."));
+            return new SubmitDecision(new SubmitResult(SubmitStatus.BadRequest, CommittedRev, $"rev {request.BaseRev} is ahead of the document (at {Rev})."), 0, Ahead: true);
         if (request.BaseRev < OldestBase)
             return Now(new SubmitResult(SubmitStatus.StaleRev, CommittedRev,
                 $"rev {request.BaseRev} is too old to transform (oldest is {OldestBase}); join again with your rev to catch up."));
@@ -179,7 +179,19 @@ public sealed class DocumentCore
     {
         if (inflight is null) throw new InvalidOperationException("No write is in flight.");
         inflight = null;
-        Failure ??= error;
+        return Stop(error);
+    }
+
+    /// <summary>
+    /// The store holds revisions this activation never assigned: another activation wrote them, so this one is stale. It
+    /// accepts nothing more; every waiting submit is answered <c>Unavailable</c> (its client resends the same seq to the
+    /// next activation, whose dedupe table knows what became durable). A write still in flight may complete or fail.
+    /// </summary>
+    public IReadOnlyList<Answer> Superseded(Exception reason) => Stop(reason);
+
+    private List<Answer> Stop(Exception reason)
+    {
+        Failure ??= reason;
         pending = [];
         var answers = new List<Answer>(waiters.Count);
         var unavailable = Unavailable();
@@ -257,8 +269,12 @@ public sealed class DocumentCore
     private readonly record struct Waiter(long Ticket, SubmitResult Result);
 }
 
-/// <summary>A submit's fate: <see cref="Result"/> now, or (when null) the answer to <see cref="Ticket"/> once a write completes.</summary>
-public readonly record struct SubmitDecision(SubmitResult? Result, long Ticket);
+/// <summary>
+/// A submit's fate: <see cref="Result"/> now, or (when null) the answer to <see cref="Ticket"/> once a write completes.
+/// <see cref="Ahead"/>: the base is ahead of this activation; <see cref="Result"/> refuses it, unless the store shows that
+/// another activation wrote those revisions (then this one is stale: <see cref="DocumentCore.Superseded"/>).
+/// </summary>
+public readonly record struct SubmitDecision(SubmitResult? Result, long Ticket, bool Ahead = false);
 
 /// <summary>The answer owed to a waiting submit.</summary>
 public readonly record struct Answer(long Ticket, SubmitResult Result);
