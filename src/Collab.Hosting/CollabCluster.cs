@@ -58,6 +58,10 @@ public static class CollabCluster
             silo.Configure<ClusterMembershipOptions>(o =>
             {
                 o.ProbeTimeout = cluster.ProbeTimeout;
+                // Orleans stretches a slow silo's probe timeout up to 4 × ProbeTimeout by default, and suppresses votes
+                // against a silo heard from within MaxProbeTimeout × NumMissedProbesLimit: pinned, a frozen silo is
+                // evicted after ProbeTimeout × MissedProbesLimit instead of 24 s (or never, for a 20 s freeze).
+                o.MaxProbeTimeout = cluster.ProbeTimeout;
                 o.NumMissedProbesLimit = cluster.MissedProbesLimit;
             });
             silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = cluster.ResponseTimeout);
@@ -91,7 +95,7 @@ public static class CollabCluster
                     client.UseAzureStorageClustering(o => o.TableServiceClient = TableClient(cluster));
                     break;
             }
-            client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
+            client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = cluster.GatewayListRefreshPeriod);
             client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = cluster.ResponseTimeout);
             // A front end may start before the silos: keep trying instead of failing the host.
             client.UseConnectionRetryFilter(async (_, cancellationToken) =>

@@ -42,11 +42,18 @@ public sealed class CollabClusterOptions
     /// <summary>Azure Table clustering with a connection string (Azurite, or where identities are unavailable).</summary>
     public string? AzureTableConnectionString { get; set; }
 
-    /// <summary>How long a silo waits for a probe answer; with <see cref="MissedProbesLimit"/> it sets how fast a dead silo is noticed.</summary>
-    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// How long a silo waits for a probe answer (also the longest Orleans' adaptive probing may stretch it to); with
+    /// <see cref="MissedProbesLimit"/> it bounds how long a dead or frozen silo keeps its documents: about
+    /// ProbeTimeout × MissedProbesLimit + 1 s (docs/operations.md, "Failure detection").
+    /// </summary>
+    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Missed probes before a silo is suspected dead.</summary>
-    public int MissedProbesLimit { get; set; } = 3;
+    /// <summary>Missed probes in a row before a silo is suspected dead (one suspicion evicts it in a cluster of two).</summary>
+    public int MissedProbesLimit { get; set; } = 2;
+
+    /// <summary>How often a client-mode front end reads the gateway list from membership (a dead silo's gateway is dropped then).</summary>
+    public TimeSpan GatewayListRefreshPeriod { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>How long a grain call may take before it fails (and the front end tells the client to retry). Orleans' own default is 30 s.</summary>
     public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(10);
@@ -70,6 +77,7 @@ public sealed class CollabClusterOptions
             return $"{Section}:LocalhostGatewayPorts must list at least one gateway port in client mode with Localhost clustering.";
         if (ProbeTimeout < TimeSpan.FromMilliseconds(200)) return $"{Section}:ProbeTimeout must be at least 00:00:00.2 (was {ProbeTimeout}).";
         if (ResponseTimeout < TimeSpan.FromSeconds(1)) return $"{Section}:ResponseTimeout must be at least 00:00:01 (was {ResponseTimeout}).";
+        if (GatewayListRefreshPeriod < TimeSpan.FromMilliseconds(100)) return $"{Section}:GatewayListRefreshPeriod must be at least 00:00:00.1 (was {GatewayListRefreshPeriod}).";
         if (MissedProbesLimit < 1) return $"{Section}:MissedProbesLimit must be at least 1 (was {MissedProbesLimit}).";
         return null;
     }

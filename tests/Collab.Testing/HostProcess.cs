@@ -100,6 +100,23 @@ public sealed class HostProcess : IDisposable
         process.WaitForExit(10_000);
     }
 
+    /// <summary>SIGSTOP: the process stops dead, sockets open, as in a long GC pause or a VM migration.</summary>
+    public void Freeze() => Signal(SigStop);
+
+    /// <summary>SIGCONT after <see cref="Freeze"/>: it carries on as if nothing happened.</summary>
+    public void Thaw() => Signal(SigCont);
+
+    private const int SigCont = 18, SigStop = 19; // Linux
+
+    private void Signal(int signal)
+    {
+        if (kill(process.Id, signal) != 0)
+            throw new InvalidOperationException($"kill({process.Id}, {signal}) failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int sig);
+
     /// <summary>Waits until /readyz answers 200.</summary>
     public async Task WaitReadyAsync(TimeSpan timeout)
     {

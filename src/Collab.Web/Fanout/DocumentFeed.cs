@@ -132,8 +132,10 @@ internal sealed partial class DocumentFeed
             }
             catch (Exception e)
             {
-                // Sessions stay where they are; the next notification or renewal finds the gap and fills it.
+                // Sessions stay where they are. The document may have moved (its silo died or froze, and the new activation
+                // has no subscribers yet): subscribe again soon, backing off, rather than wait for the periodic renewal.
                 LogFeedError(logger, DocumentId, e);
+                ScheduleRenewal();
             }
         }
         try
@@ -177,10 +179,29 @@ internal sealed partial class DocumentFeed
             case RenewItem:
                 var committed = await grain.Subscribe(hub.HostId, hub.Reference);
                 if (committed > sequencer.LastRev) await CatchUpAsync(committed);
+                retryDelayMs = 0;
                 // A lost rotation notice still takes effect, at the next renewal at the latest.
                 if (sequencer.Sessions.Any(m => m.Grant.Via is not null)) Revoke(await grain.GetAccess());
                 break;
         }
+    }
+
+    // Delay of the next renewal after a failure (only the loop touches it): 250 ms, doubling to 8 s; 0 once one succeeded.
+    private int retryDelayMs;
+    private int renewalScheduled;
+
+    private void ScheduleRenewal()
+    {
+        if (Interlocked.Exchange(ref renewalScheduled, 1) == 1) return;
+        retryDelayMs = Math.Clamp(retryDelayMs * 2, 250, 8_000);
+        _ = RenewAfterAsync(retryDelayMs);
+    }
+
+    private async Task RenewAfterAsync(int delayMs)
+    {
+        await Task.Delay(delayMs);
+        Volatile.Write(ref renewalScheduled, 0);
+        inbox.Writer.TryWrite(RenewItem.Instance);
     }
 
     /// <summary>The notification usually arrives within a moment of the submit's reply; fetch only if it did not.</summary>

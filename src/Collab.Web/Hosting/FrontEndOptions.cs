@@ -82,6 +82,13 @@ public sealed class FrontEndOptions
     /// <summary>A session that has not sent a valid <c>hello</c> this long after it opened is closed (4400).</summary>
     public int HelloTimeoutMs { get; set; } = 10_000;
 
+    /// <summary>
+    /// How long a session waits for the document to answer an op before it tells the client to resend it (<c>internal</c>
+    /// + <c>retryAfterMs</c>; the resend lands once). A frozen or partitioned silo holds its calls until the grain call
+    /// timeout; this bounds what an editor waits and keeps its later frames moving meanwhile.
+    /// </summary>
+    public int SubmitTimeoutMs { get; set; } = 1_500;
+
     /// <summary>Returns the first invalid setting as a message naming its configuration key, or null.</summary>
     public string? Validate()
     {
@@ -106,6 +113,7 @@ public sealed class FrontEndOptions
         foreach (var proxy in TrustedProxies)
             if (proxy != "*" && !System.Net.IPAddress.TryParse(proxy, out _))
                 return $"{Section}:TrustedProxies contains '{proxy}', which is neither '*' nor an IP address.";
+        if (SubmitTimeoutMs is < 100 or > 120_000) return $"{Section}:SubmitTimeoutMs must be between 100 and 120000 (was {SubmitTimeoutMs}).";
         if (HelloTimeoutMs is < 100 or > 120_000) return $"{Section}:HelloTimeoutMs must be between 100 and 120000 (was {HelloTimeoutMs}).";
         if (CloseTimeoutMs < 0) return $"{Section}:CloseTimeoutMs must not be negative (was {CloseTimeoutMs}).";
         foreach (var origin in AllowedOrigins)

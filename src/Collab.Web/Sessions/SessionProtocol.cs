@@ -16,6 +16,7 @@ namespace Collab.Web.Sessions;
 internal sealed partial class SessionProtocol(Session session, IGrainFactory grains, DocumentFeeds feeds, FrontEndOptions options, AccessPolicy access, TokenSessions tokens, ILogger logger)
 {
     private const int RetryAfterMs = 500;
+    private const int TimedOutRetryAfterMs = 100;
 
     private readonly TokenBucket rate = new(options.MessagesPerSecond, options.MessageBurst);
     // Each join may activate a document grain somewhere in the cluster: far fewer than edits.
@@ -329,15 +330,21 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
         member.Submitted(seq);
         try
         {
-            result = await grains.GetGrain<IDocumentGrain>(doc).Submit(new SubmitRequest(session.ClientKey!, seq, rev, op));
+            // Bounded: a silo that froze holds the call until the grain call timeout; the client resends the same seq sooner
+            // (the document answers it once, as a duplicate if the first call did commit) and this session's next frames go on.
+            result = await grains.GetGrain<IDocumentGrain>(doc).Submit(new SubmitRequest(session.ClientKey!, seq, rev, op))
+                .WaitAsync(TimeSpan.FromMilliseconds(options.SubmitTimeoutMs));
         }
         catch (Exception e)
         {
-            LogGrainFailed(logger, doc, e);
+            if (e is TimeoutException) LogSubmitTimedOut(logger, doc, seq, options.SubmitTimeoutMs);
+            else LogGrainFailed(logger, doc, e);
             // The call can fail after the op was committed (its silo died before replying); if its ack already
             // reached the session through the stream, that was the answer.
+            // After a timeout the wait already happened: resend at once (to where the document is now, once its silo is evicted).
             if (member.Answer(seq))
-                Reply(Frames.Error(ErrorCodes.Internal, "the op may not have been committed; resend it with the same seq", doc, seq, retryAfterMs: RetryAfterMs));
+                Reply(Frames.Error(ErrorCodes.Internal, "the op may not have been committed; resend it with the same seq", doc, seq,
+                    retryAfterMs: e is TimeoutException ? TimedOutRetryAfterMs : RetryAfterMs));
             return;
         }
         if (!result.IsSuccess) member.Answer(seq);
@@ -458,4 +465,7 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Grain call for document {DocumentId} failed")]
     private static partial void LogGrainFailed(ILogger logger, string documentId, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Document {DocumentId} did not answer op seq {Seq} within {TimeoutMs} ms; the client resends it")]
+    private static partial void LogSubmitTimedOut(ILogger logger, string documentId, long seq, int timeoutMs);
 }
