@@ -197,6 +197,7 @@ public sealed class OtClientModel
         await gate.WaitAsync();
         try
         {
+            rejoining = false;
             if (!joined.TryGetProperty("ops", out var ops))
             {
                 if (outstanding is not null || buffer is not null)
@@ -324,6 +325,8 @@ public sealed class OtClientModel
         await gate.WaitAsync();
         try
         {
+            // Rejoining after stale_rev: frames of the membership the new join replaces are not part of the new one.
+            if (rejoining) return;
             var frameRev = frame.GetProperty("rev").GetInt64();
             if (type == "ack" && frameRev <= rev)
             {
@@ -359,6 +362,14 @@ public sealed class OtClientModel
     internal bool TryRetryLater(JsonElement error)
     {
         var code = error.GetProperty("code").GetString();
+        if (code == "stale_rev" && error.TryGetProperty("seq", out var staleSeq) && outstanding is not null && staleSeq.GetInt64() == outstandingSeq)
+        {
+            // The op's base fell out of the server's window (this client was far behind): as the browser does, join
+            // again with the revision held, rebase on what it missed (or find the op committed) and resend the same seq.
+            Rejoins++;
+            _ = Task.Run(RejoinAsync);
+            return true;
+        }
         if (code is not ("rate_limited" or "internal") || !error.TryGetProperty("retryAfterMs", out var after)) return false;
         if (!error.TryGetProperty("seq", out var s) || s.GetInt64() is var seq && (outstanding is null || seq != outstandingSeq)) return false;
         Retries++;
@@ -376,6 +387,34 @@ public sealed class OtClientModel
             }
         });
         return true;
+    }
+
+    /// <summary>Joins again after <c>stale_rev</c> (see <see cref="TryRetryLater"/>).</summary>
+    public int Rejoins { get; private set; }
+
+    private bool rejoining;
+
+    private async Task RejoinAsync()
+    {
+        long since;
+        await gate.WaitAsync();
+        try
+        {
+            rejoining = true;
+            lock (signalLock) since = rev;
+        }
+        finally
+        {
+            gate.Release();
+        }
+        try
+        {
+            await SendJoinAsync(since);
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException or System.Net.WebSockets.WebSocketException)
+        {
+            Problems.Enqueue($"{ClientId}/{Doc} could not join again after stale_rev: {e.Message}");
+        }
     }
 
     /// <summary>Ops resent after a retryable error.</summary>

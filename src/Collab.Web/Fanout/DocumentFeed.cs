@@ -102,7 +102,7 @@ internal sealed partial class DocumentFeed
         await previousUnsubscribe.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         try
         {
-            sequencer.Subscribed(await grain.Subscribe(hub.HostId, hub.Reference));
+            sequencer.Subscribed(await grain.Subscribe(hub.HostId, hub.Reference).WaitAsync(CallTimeout));
             ready.TrySetResult();
         }
         catch (Exception e)
@@ -177,14 +177,21 @@ internal sealed partial class DocumentFeed
                 Revoke(changed.Access);
                 break;
             case RenewItem:
-                var committed = await grain.Subscribe(hub.HostId, hub.Reference);
+                var committed = await grain.Subscribe(hub.HostId, hub.Reference).WaitAsync(CallTimeout);
                 if (committed > sequencer.LastRev) await CatchUpAsync(committed);
                 retryDelayMs = 0;
                 // A lost rotation notice still takes effect, at the next renewal at the latest.
-                if (sequencer.Sessions.Any(m => m.Grant.Via is not null)) Revoke(await grain.GetAccess());
+                if (sequencer.Sessions.Any(m => m.Grant.Via is not null)) Revoke(await grain.GetAccess().WaitAsync(CallTimeout));
                 break;
         }
     }
+
+    /// <summary>
+    /// How long the feed waits for the document before it gives up on a call and retries it (every call of the feed is
+    /// idempotent). A frozen silo holds calls until the grain call timeout (10 s); an ack that a lost notification left
+    /// to a catch-up must not wait that long. Catch-ups are bounded in bytes, so an honest one takes far less.
+    /// </summary>
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(1);
 
     // Delay of the next renewal after a failure (only the loop touches it): 250 ms, doubling to 8 s; 0 once one succeeded.
     private int retryDelayMs;
@@ -240,7 +247,7 @@ internal sealed partial class DocumentFeed
         var lastRev = sequencer.LastRev;
         while (rev < lastRev)
         {
-            var ops = await grain.GetOps(rev, (int)Math.Min(lastRev - rev, 10_000));
+            var ops = await grain.GetOps(rev, (int)Math.Min(lastRev - rev, 10_000)).WaitAsync(CallTimeout);
             // Never attach a joiner with a hole in its history: the join fails (internal) and the client joins again.
             if (ops.Length == 0) throw new DocumentUnavailableException($"Document '{DocumentId}' no longer holds the ops after rev {rev} as ops.");
             foreach (var op in ops)
@@ -284,7 +291,7 @@ internal sealed partial class DocumentFeed
         while (sequencer.LastRev < toRev)
         {
             LogCatchingUp(logger, DocumentId, sequencer.LastRev, toRev);
-            var ops = await grain.GetOps(sequencer.LastRev, (int)Math.Min(toRev - sequencer.LastRev, 10_000));
+            var ops = await grain.GetOps(sequencer.LastRev, (int)Math.Min(toRev - sequencer.LastRev, 10_000)).WaitAsync(CallTimeout);
             if (ops.Length == 0)
             {
                 // Committed ops that the grain cannot return any more (compaction folded them while this host missed
