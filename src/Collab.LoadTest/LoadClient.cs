@@ -250,6 +250,8 @@ internal sealed class LoadClient : IAsyncDisposable
 
     private void Acked(ServerFrame frame)
     {
+        // An ack for a revision already held answers a resend of an op already acknowledged (docs/protocol.md): not news.
+        if (frame.Rev <= rev && frame.Seq < (outstanding?.Seq ?? long.MaxValue)) return;
         if (outstanding is null || frame.Seq != outstanding.Seq || frame.Rev != rev + 1)
         {
             Errors.Add($"ack seq {frame.Seq} rev {frame.Rev} while at rev {rev} with seq {outstanding?.Seq} in flight");

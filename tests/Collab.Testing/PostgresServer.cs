@@ -118,6 +118,26 @@ public sealed class PostgresServer : IAsyncLifetime
     public Collab.Storage.Postgres.PostgresDocumentStoreOptions Options(string schema) =>
         new() { PostgresConnectionString = ConnectionString, Schema = schema };
 
+    /// <summary>Stops the server the hard way (<c>pg_ctl stop -m immediate</c>: sessions cut, no checkpoint), as a crash would.</summary>
+    public async Task StopImmediatelyAsync()
+    {
+        var data = Path.Combine(root ?? throw new InvalidOperationException("not started"), "data");
+        await RunAsync(Path.Combine(binaries!, "pg_ctl"), ["stop", "-D", data, "-m", "immediate", "-w"]);
+    }
+
+    /// <summary>Starts the stopped server again on the same port (it recovers from its WAL) and waits until it accepts connections.</summary>
+    public async Task StartAgainAsync()
+    {
+        var data = Path.Combine(root ?? throw new InvalidOperationException("not started"), "data");
+        await RunAsync(Path.Combine(binaries!, "pg_ctl"),
+        [
+            "start", "-D", data, "-l", Path.Combine(root, "server.log"), "-w", "-t", ((int)StartTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture),
+            "-o", $"-c listen_addresses=127.0.0.1 -p {Port} -k {root} -c max_connections=200 -c fsync=on",
+        ]);
+        postmasterPid = int.Parse(File.ReadLines(Path.Combine(data, "postmaster.pid")).First(), CultureInfo.InvariantCulture);
+        await WaitUntilAcceptingAsync(Connection("postgres"));
+    }
+
     /// <summary>Runs one statement on the test database, outside any store.</summary>
     public async Task<object?> ScalarAsync(string sql)
     {

@@ -46,7 +46,7 @@ public sealed class HealthTests
         }
         finally
         {
-            await SetUserVersionAsync(path, 4); // the schema version this build writes
+            await SetUserVersionAsync(path, 5); // the schema version this build writes
         }
 
         Assert.Equal("ready: 1 silo(s), store reachable\n", (await GetAsync(http, "/readyz", key: OperatorKey)).Body);

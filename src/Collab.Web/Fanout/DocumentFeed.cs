@@ -188,10 +188,10 @@ internal sealed partial class DocumentFeed
 
     /// <summary>
     /// How long the feed waits for the document before it gives up on a call and retries it (every call of the feed is
-    /// idempotent). A frozen silo holds calls until the grain call timeout (10 s); an ack that a lost notification left
-    /// to a catch-up must not wait that long. Catch-ups are bounded in bytes, so an honest one takes far less.
+    /// idempotent): in client mode a frozen silo holds calls until the grain call timeout (10 s), and an ack that a lost
+    /// notification left to a catch-up must not wait that long. Catch-ups are bounded in bytes, so an honest one takes far less.
     /// </summary>
-    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(1);
+    private TimeSpan CallTimeout => hub.CallTimeout;
 
     // Delay of the next renewal after a failure (only the loop touches it): 250 ms, doubling to 8 s; 0 once one succeeded.
     private int retryDelayMs;

@@ -1,4 +1,5 @@
 using Collab.Contracts;
+using Collab.Web.Hosting;
 using Collab.Grains;
 using Collab.Web.Protocol;
 using Microsoft.Extensions.Options;
@@ -21,8 +22,9 @@ internal sealed class DocumentFeeds : IDocumentObserver, IFeedHost, IHostedServi
     private IDocumentObserver? reference;
     private Timer? timer;
 
-    public DocumentFeeds(IGrainFactory grains, IOptions<DocumentGrainOptions> documents, AuthorTags tags, ILoggerFactory loggers)
+    public DocumentFeeds(IGrainFactory grains, IOptions<DocumentGrainOptions> documents, IOptions<FrontEndOptions> frontEnd, AuthorTags tags, ILoggerFactory loggers)
     {
+        CallTimeout = frontEnd.Value.FeedCallTimeoutMs > 0 ? TimeSpan.FromMilliseconds(frontEnd.Value.FeedCallTimeoutMs) : Timeout.InfiniteTimeSpan;
         this.grains = grains;
         Tags = tags;
         this.loggers = loggers;
@@ -30,6 +32,9 @@ internal sealed class DocumentFeeds : IDocumentObserver, IFeedHost, IHostedServi
         // subscribers), so it runs far more often than expiry alone would need.
         renewEvery = documents.Value.RenewalPeriod;
     }
+
+    /// <inheritdoc />
+    public TimeSpan CallTimeout { get; }
 
     /// <summary>Identifies this host to document grains.</summary>
     public string HostId { get; } = $"{Environment.MachineName}-{Guid.NewGuid():N}";

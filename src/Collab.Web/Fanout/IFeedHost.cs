@@ -15,6 +15,9 @@ internal interface IFeedHost
     /// <summary>The observer grains call back on.</summary>
     IDocumentObserver Reference { get; }
 
+    /// <summary>How long a feed waits for each grain call before it retries (<see cref="Timeout.InfiniteTimeSpan"/>: the grain call timeout alone).</summary>
+    TimeSpan CallTimeout { get; }
+
     /// <summary>Unregisters a feed that could not subscribe, so the next join tries afresh.</summary>
     void Forget(DocumentFeed feed);
 }

@@ -30,6 +30,12 @@ public static class CollabApp
         {
             // Feeds renew subscriptions within the grains' expiry, so the front end reads the same document options.
             ValidatedOptions.Add<DocumentGrainOptions>(builder.Services, DocumentGrainOptions.Section, o => o.Validate());
+            // The silos are other processes that may freeze: bound what sessions and feeds wait for them (docs/operations.md).
+            builder.Services.PostConfigure<FrontEndOptions>(o =>
+            {
+                if (o.SubmitTimeoutMs == 0) o.SubmitTimeoutMs = FrontEndOptions.ClusterSubmitTimeoutMs;
+                if (o.FeedCallTimeoutMs == 0) o.FeedCallTimeoutMs = FrontEndOptions.ClusterFeedCallTimeoutMs;
+            });
             builder.AddCollabClient();
         }
         else

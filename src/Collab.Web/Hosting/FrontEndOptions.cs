@@ -85,9 +85,17 @@ public sealed class FrontEndOptions
     /// <summary>
     /// How long a session waits for the document to answer an op before it tells the client to resend it (<c>internal</c>
     /// + <c>retryAfterMs</c>; the resend lands once). A frozen or partitioned silo holds its calls until the grain call
-    /// timeout; this bounds what an editor waits and keeps its later frames moving meanwhile.
+    /// timeout; this bounds what an editor waits and keeps its later frames moving meanwhile. 0: no bound of its own
+    /// (the default of an embedded server, whose silo is the process itself); client-mode front ends default to
+    /// <see cref="ClusterSubmitTimeoutMs"/>.
     /// </summary>
-    public int SubmitTimeoutMs { get; set; } = 1_500;
+    public int SubmitTimeoutMs { get; set; }
+
+    /// <summary>How long a document feed waits for each of its grain calls before it retries (0: no bound of its own; client mode defaults to <see cref="ClusterFeedCallTimeoutMs"/>).</summary>
+    public int FeedCallTimeoutMs { get; set; }
+
+    public const int ClusterSubmitTimeoutMs = 1_500;
+    public const int ClusterFeedCallTimeoutMs = 1_000;
 
     /// <summary>Returns the first invalid setting as a message naming its configuration key, or null.</summary>
     public string? Validate()
@@ -113,7 +121,8 @@ public sealed class FrontEndOptions
         foreach (var proxy in TrustedProxies)
             if (proxy != "*" && !System.Net.IPAddress.TryParse(proxy, out _))
                 return $"{Section}:TrustedProxies contains '{proxy}', which is neither '*' nor an IP address.";
-        if (SubmitTimeoutMs is < 100 or > 120_000) return $"{Section}:SubmitTimeoutMs must be between 100 and 120000 (was {SubmitTimeoutMs}).";
+        if (SubmitTimeoutMs != 0 && SubmitTimeoutMs is < 100 or > 120_000) return $"{Section}:SubmitTimeoutMs must be 0 or between 100 and 120000 (was {SubmitTimeoutMs}).";
+        if (FeedCallTimeoutMs != 0 && FeedCallTimeoutMs is < 100 or > 120_000) return $"{Section}:FeedCallTimeoutMs must be 0 or between 100 and 120000 (was {FeedCallTimeoutMs}).";
         if (HelloTimeoutMs is < 100 or > 120_000) return $"{Section}:HelloTimeoutMs must be between 100 and 120000 (was {HelloTimeoutMs}).";
         if (CloseTimeoutMs < 0) return $"{Section}:CloseTimeoutMs must not be negative (was {CloseTimeoutMs}).";
         foreach (var origin in AllowedOrigins)

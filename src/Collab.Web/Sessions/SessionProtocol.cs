@@ -332,8 +332,8 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
         {
             // Bounded: a silo that froze holds the call until the grain call timeout; the client resends the same seq sooner
             // (the document answers it once, as a duplicate if the first call did commit) and this session's next frames go on.
-            result = await grains.GetGrain<IDocumentGrain>(doc).Submit(new SubmitRequest(session.ClientKey!, seq, rev, op))
-                .WaitAsync(TimeSpan.FromMilliseconds(options.SubmitTimeoutMs));
+            var call = grains.GetGrain<IDocumentGrain>(doc).Submit(new SubmitRequest(session.ClientKey!, seq, rev, op));
+            result = options.SubmitTimeoutMs > 0 ? await call.WaitAsync(TimeSpan.FromMilliseconds(options.SubmitTimeoutMs)) : await call;
         }
         catch (Exception e)
         {

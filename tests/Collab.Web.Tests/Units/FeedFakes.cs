@@ -11,6 +11,7 @@ internal sealed class TestFeedHost : IFeedHost
     public string HostId => "test-host";
     public AuthorTags Tags { get; } = new(new byte[32]);
     public IDocumentObserver Reference => null!;
+    public TimeSpan CallTimeout { get; set; } = Timeout.InfiniteTimeSpan;
     public void Forget(DocumentFeed feed) => Forgotten.Add(feed);
 }
 
