@@ -28,6 +28,8 @@ public static class CollabCluster
         ValidatedOptions.Add<CompactionOptions>(builder.Services, CompactionOptions.Section, o => o.Validate());
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddHostedService<OpLogCompactor>();
+        // A membership store that loses this silo's row (Redis restarted empty) cannot be healed from inside: exit for a restart.
+        if (cluster.Clustering != Clustering.Localhost) builder.Services.AddHostedService<MembershipWatchdog>();
         builder.AddDocumentStore();
         builder.AddCollabTelemetry();
         HealthEndpoints.AddOperations(builder.Services);

@@ -50,6 +50,10 @@ public sealed class PostgresDocumentStore : IDocumentStore, IAsyncDisposable
         sql = new PostgresStatements(Schema);
         var builder = new NpgsqlDataSourceBuilder(options.PostgresConnectionString);
         builder.ConnectionStringBuilder.ApplicationName ??= "Collab";
+        // Idle pooled connections are checked every second (unless the connection string says otherwise): after the
+        // server restarts, the dead ones are gone before they are handed out, so the first writes after an outage
+        // succeed instead of each failing once on a connection the restart cut (docs/operations.md).
+        if (builder.ConnectionStringBuilder.KeepAlive == 0) builder.ConnectionStringBuilder.KeepAlive = 1;
         configureDataSource?.Invoke(builder);
         dataSource = builder.Build();
         metricTags = StoreMetrics.Tags("postgresql", $"{builder.ConnectionStringBuilder.Database}|{Schema}");

@@ -26,6 +26,9 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public string ClusterId { get; }
 
+    /// <summary>The PostgreSQL server holding the documents (fault tests stop and start it).</summary>
+    public PostgresServer Postgres => postgres;
+
     public List<HostProcess> Silos { get; } = [];
 
     public List<HostProcess> FrontEnds { get; } = [];
@@ -69,19 +72,49 @@ public sealed class LocalCluster : IAsyncDisposable
     public async Task<HostProcess> StartSiloAsync(string name)
     {
         var siloPort = RepoPaths.FreePort();
+        return await LaunchSiloAsync(name, siloPort, RepoPaths.FreePort());
+    }
+
+    private readonly Dictionary<HostProcess, int> gatewayPorts = [];
+
+    private async Task<HostProcess> LaunchSiloAsync(string name, int siloPort, int gatewayPort)
+    {
         var silo = await HostProcess.StartAsync("Collab.Silo",
         [
             .. CommonArgs(),
             "--Collab:Cluster:SiloPort", HostProcess.Port(siloPort),
-            "--Collab:Cluster:GatewayPort", HostProcess.Port(RepoPaths.FreePort()),
+            "--Collab:Cluster:GatewayPort", HostProcess.Port(gatewayPort),
             "--Collab:Cluster:AdvertisedAddress", "127.0.0.1",
         ], name);
         processes.Add(silo);
         Silos.Add(silo);
         SiloPorts[silo] = siloPort;
+        gatewayPorts[silo] = gatewayPort;
         output.WriteLine($"{name}: ready in {silo.TimeToReady.TotalMilliseconds:F0} ms (silo port {siloPort})");
         return silo;
     }
+
+    /// <summary>
+    /// What a supervisor (systemd, App Service, Kubernetes) does: every silo that exited is started again with the same
+    /// name and ports. Returns the exit codes of those it restarted.
+    /// </summary>
+    public async Task<List<(string Name, int ExitCode)>> RestartExitedSilosAsync()
+    {
+        var restarted = new List<(string, int)>();
+        foreach (var silo in Silos.Where(s => s.HasExited).ToList())
+        {
+            var (siloPort, gatewayPort) = (SiloPorts[silo], gatewayPorts[silo]);
+            Silos.Remove(silo);
+            SiloPorts.Remove(silo);
+            gatewayPorts.Remove(silo);
+            restarted.Add((silo.Name, silo.ExitCode));
+            await LaunchSiloAsync(silo.Name, siloPort, gatewayPort);
+        }
+        return restarted;
+    }
+
+    /// <summary>The Redis server holding membership (fault tests kill it and start it empty).</summary>
+    public RedisServer Redis => redis;
 
     public async Task<HostProcess> StartFrontEndAsync(string name)
     {

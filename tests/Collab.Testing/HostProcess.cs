@@ -31,6 +31,9 @@ public sealed class HostProcess : IDisposable
 
     public bool HasExited => process.HasExited;
 
+    /// <summary>The exit code, once <see cref="HasExited"/>.</summary>
+    public int ExitCode => process.ExitCode;
+
     /// <summary>The host's process id (for readers of /proc/PID).</summary>
     public int Pid => process.Id;
 

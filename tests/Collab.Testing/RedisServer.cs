@@ -7,7 +7,7 @@ namespace Collab.Testing;
 /// <summary>A throwaway redis-server (Debian's package) on a free loopback port, no persistence, stopped by its PID.</summary>
 public sealed class RedisServer : IDisposable
 {
-    private readonly Process process;
+    private Process process;
 
     private RedisServer(Process process, int port)
     {
@@ -22,9 +22,46 @@ public sealed class RedisServer : IDisposable
 
     public static async Task<RedisServer> StartAsync()
     {
+        var port = RepoPaths.FreePort();
+        var server = new RedisServer(Launch(port), port);
+        await server.WaitUntilAnsweringAsync();
+        return server;
+    }
+
+    /// <summary>Kills the server (SIGKILL: nothing saved, and it keeps nothing anyway).</summary>
+    public void Kill()
+    {
+        if (!process.HasExited) process.Kill();
+        process.WaitForExit(5000);
+    }
+
+    /// <summary>Starts an empty server on the same port, as a Redis restarted without persistence comes back.</summary>
+    public async Task StartEmptyAsync()
+    {
+        Kill();
+        process.Dispose();
+        process = Launch(Port);
+        await WaitUntilAnsweringAsync();
+    }
+
+    private async Task WaitUntilAnsweringAsync()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!await PingAsync())
+        {
+            if (process.HasExited || DateTime.UtcNow > deadline)
+            {
+                Dispose();
+                throw new InvalidOperationException($"redis-server did not answer PING on port {Port}");
+            }
+            await Task.Delay(50);
+        }
+    }
+
+    private static Process Launch(int port)
+    {
         var binary = new[] { "/usr/bin/redis-server", "/usr/local/bin/redis-server" }.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("redis-server is not installed: run `apt-get install -y redis-server` (.ci/run does).");
-        var port = RepoPaths.FreePort();
         var info = new ProcessStartInfo(binary)
         {
             RedirectStandardOutput = true,
@@ -36,18 +73,7 @@ public sealed class RedisServer : IDisposable
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start redis-server");
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new RedisServer(process, port);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!await server.PingAsync())
-        {
-            if (process.HasExited || DateTime.UtcNow > deadline)
-            {
-                server.Dispose();
-                throw new InvalidOperationException($"redis-server did not answer PING on port {port}");
-            }
-            await Task.Delay(50);
-        }
-        return server;
+        return process;
     }
 
     private async Task<bool> PingAsync()
