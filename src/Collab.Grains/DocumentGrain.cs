@@ -93,10 +93,11 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
     public async Task<JoinResult> Join(long? sinceRev)
     {
         ThrowIfFailed();
-        if (sinceRev > core.Rev && await SupersededAsync())
+        if (sinceRev > core.Rev && await SupersededAsync() is not false)
         {
-            // The joiner saw revisions another activation wrote: this one is stale and goes; the joiner retries.
+            // The joiner saw revisions another activation wrote (or the store cannot say): this one may be stale; the joiner retries.
             ThrowIfFailed();
+            throw new DocumentUnavailableException($"Document '{DocumentId}' could not check a revision ahead of it; retry shortly.");
         }
         var presences = subscriptions.Presences();
         var committedRev = core.CommittedRev;
@@ -213,15 +214,25 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
     /// </summary>
     private async Task<SubmitResult> AheadAsync(SubmitRequest request, SubmitResult refusal)
     {
-        if (!await SupersededAsync()) return refusal;
-        return core.Submit(request, TokenBucket.Now).Result!; // a stopped core answers Unavailable at once
+        switch (await SupersededAsync())
+        {
+            case true:
+                return core.Submit(request, TokenBucket.Now).Result!; // a stopped core answers Unavailable at once
+            case null:
+                // Unknown (the store did not answer): the client may well be right, so not a refusal it cannot get past.
+                return new SubmitResult(SubmitStatus.Unavailable, core.CommittedRev, "the document could not check a revision ahead of it; retry the same seq shortly.");
+            default:
+                DocumentMetrics.SubmitsRefused.Add(1, new KeyValuePair<string, object?>("collab.status", refusal.Status.ToString()));
+                return refusal;
+        }
     }
 
     /// <summary>
     /// Asks the store whether it is ahead of everything this activation assigned; if so this activation stops serving
-    /// (every waiting submit answered <c>Unavailable</c>) and deactivates. A store that cannot answer changes nothing.
+    /// (every waiting submit answered <c>Unavailable</c>) and deactivates. A store that cannot answer changes nothing
+    /// (null: unknown).
     /// </summary>
-    private async Task<bool> SupersededAsync()
+    private async Task<bool?> SupersededAsync()
     {
         long stored;
         try
@@ -231,7 +242,7 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
         catch (Exception e)
         {
             LogStoreCheckFailed(logger, DocumentId, e);
-            return false;
+            return null;
         }
         if (stored <= core.Rev) return core.Failure is not null;
         LogSuperseded(logger, DocumentId, core.Rev, stored);
