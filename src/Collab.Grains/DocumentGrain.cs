@@ -46,12 +46,22 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         activatedAt = DateTime.UtcNow;
-        var loadingAccess = store.LoadAccessAsync(DocumentId, cancellationToken);
-        // Claim, then load: whatever an earlier activation appended before the claim is in the load, and it can append
-        // nothing after it (a frozen silo's activation that wakes up is fenced). A fresh name is not claimed (epoch 0).
-        writerEpoch = await store.ClaimWriterAsync(DocumentId, cancellationToken);
-        var stored = await store.LoadAsync(DocumentId, cancellationToken);
-        if (await loadingAccess is { } record)
+        StoredDocument stored;
+        StoredAccess? record;
+        try
+        {
+            var loadingAccess = store.LoadAccessAsync(DocumentId, cancellationToken);
+            // Claim, then load: whatever an earlier activation appended before the claim is in the load, and it can append
+            // nothing after it (a frozen silo's activation that wakes up is fenced). A fresh name is not claimed (epoch 0).
+            writerEpoch = await store.ClaimWriterAsync(DocumentId, cancellationToken);
+            stored = await store.LoadAsync(DocumentId, cancellationToken);
+            record = await loadingAccess;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw StoreUnavailable(e, "load");
+        }
+        if (record is not null)
         {
             access = new DocumentAccess(record.OwnerGeneration, record.EditGeneration, record.ViewGeneration);
             accessCreatedAt = record.CreatedAt;
@@ -162,10 +172,10 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
         {
             await store.SaveAccessAsync(DocumentId, ToStored(created, at));
         }
-        catch
+        catch (Exception e)
         {
             access = null;
-            throw;
+            throw StoreUnavailable(e, "save the access record of");
         }
         accessCreatedAt = at;
         LogAccessCreated(logger, DocumentId, core.CommittedRev);
@@ -179,7 +189,14 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
         // In memory first: old links stop working at once, even if the write below fails (fail closed).
         var rotated = access.Rotated(kind);
         access = rotated;
-        await store.SaveAccessAsync(DocumentId, ToStored(rotated, accessCreatedAt ?? DateTimeOffset.UtcNow));
+        try
+        {
+            await store.SaveAccessAsync(DocumentId, ToStored(rotated, accessCreatedAt ?? DateTimeOffset.UtcNow));
+        }
+        catch (Exception e)
+        {
+            throw StoreUnavailable(e, "save the access record of");
+        }
         // A rotation racing this one may have bumped further meanwhile: announce the newest.
         var current = access;
         LogAccessRotated(logger, DocumentId, kind, current.Generation(kind));
@@ -343,7 +360,15 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
         var next = afterRev;
         while (next < upTo && result.Count < maxCount)
         {
-            var stored = await store.ReadOpsAsync(DocumentId, next, (int)Math.Min(Math.Min(StoreBatch, maxCount - result.Count), upTo - next));
+            IReadOnlyList<StoredOp> stored;
+            try
+            {
+                stored = await store.ReadOpsAsync(DocumentId, next, (int)Math.Min(Math.Min(StoreBatch, maxCount - result.Count), upTo - next));
+            }
+            catch (Exception e)
+            {
+                throw StoreUnavailable(e, "read the ops of");
+            }
             if (stored.Count == 0) break;
             foreach (var op in stored)
             {
@@ -404,6 +429,18 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// A store failure as the caller sees it: <see cref="DocumentUnavailableException"/>, which crosses the grain boundary
+    /// (the store's own exceptions, NpgsqlException or SqliteException, have no Orleans codec: the caller would get a
+    /// CodecNotFoundException instead of a retryable error). The original goes to the log, never to the caller.
+    /// </summary>
+    private DocumentUnavailableException StoreUnavailable(Exception error, string what)
+    {
+        if (error is DocumentUnavailableException unavailable) return unavailable;
+        LogStoreFailed(logger, DocumentId, what, error);
+        return new DocumentUnavailableException($"Could not {what} document '{DocumentId}': its store is unavailable; retry shortly.");
+    }
+
     private void ThrowIfFailed()
     {
         if (core.Failure is not null) throw new DocumentUnavailableException($"Document '{DocumentId}' is moving to a new activation; retry shortly.");
@@ -428,6 +465,9 @@ public sealed partial class DocumentGrain : Grain, IDocumentGrain
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Document {DocumentId}: could not read the stored revision to check a client ahead of this activation")]
     private static partial void LogStoreCheckFailed(ILogger logger, string documentId, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Document {DocumentId}: could not {What} it: the store failed")]
+    private static partial void LogStoreFailed(ILogger logger, string documentId, string what, Exception error);
 
     [LoggerMessage(Level = LogLevel.Trace, Message = "Document {DocumentId} committed {Count} ops up to rev {Rev}")]
     private static partial void LogCommitted(ILogger logger, string documentId, int count, long rev);

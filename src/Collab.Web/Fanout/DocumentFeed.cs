@@ -193,14 +193,15 @@ internal sealed partial class DocumentFeed
     /// </summary>
     private TimeSpan CallTimeout => hub.CallTimeout;
 
-    // Delay of the next renewal after a failure (only the loop touches it): 250 ms, doubling to 8 s; 0 once one succeeded.
+    // Delay of the next renewal after a failure (only the loop touches it): 250 ms, doubling to 2 s (so a feed is back within
+    // 2 s of its document), 0 once one succeeded.
     private int retryDelayMs;
     private int renewalScheduled;
 
     private void ScheduleRenewal()
     {
         if (Interlocked.Exchange(ref renewalScheduled, 1) == 1) return;
-        retryDelayMs = Math.Clamp(retryDelayMs * 2, 250, 8_000);
+        retryDelayMs = Math.Clamp(retryDelayMs * 2, 250, 2_000);
         _ = RenewAfterAsync(retryDelayMs);
     }
 

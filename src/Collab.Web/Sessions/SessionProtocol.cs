@@ -337,14 +337,14 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
         }
         catch (Exception e)
         {
-            if (e is TimeoutException) LogSubmitTimedOut(logger, doc, seq, options.SubmitTimeoutMs);
+            if (e is TimeoutException && options.SubmitTimeoutMs > 0) LogSubmitTimedOut(logger, doc, seq, options.SubmitTimeoutMs);
             else LogGrainFailed(logger, doc, e);
             // The call can fail after the op was committed (its silo died before replying); if its ack already
             // reached the session through the stream, that was the answer.
             // After a timeout the wait already happened: resend at once (to where the document is now, once its silo is evicted).
             if (member.Answer(seq))
                 Reply(Frames.Error(ErrorCodes.Internal, "the op may not have been committed; resend it with the same seq", doc, seq,
-                    retryAfterMs: e is TimeoutException ? TimedOutRetryAfterMs : RetryAfterMs));
+                    retryAfterMs: e is TimeoutException && options.SubmitTimeoutMs > 0 ? TimedOutRetryAfterMs : RetryAfterMs));
             return;
         }
         if (!result.IsSuccess) member.Answer(seq);
