@@ -124,6 +124,21 @@ internal sealed class Editors : IAsyncDisposable
         return (text, rev);
     }
 
+    /// <summary>
+    /// <see cref="SettleAsync"/>, then the fault tests' audit: the stored history is one sequence without gaps or repeats
+    /// that replays to the clients' text, and every acknowledged token is in it exactly once.
+    /// </summary>
+    public async Task<(string Text, long Rev)> SettleAndAuditAsync(LocalCluster cluster, string doc)
+    {
+        var (text, rev) = await SettleAsync(cluster, doc);
+        var (stored, revs) = await cluster.StoredHistoryAsync(doc);
+        Xunit.Assert.Equal(Enumerable.Range(1, revs.Length).Select(r => (long)r), revs);
+        Xunit.Assert.Equal(stored, text);
+        var problems = Tokens.Audit(text, Acked.Keys);
+        Xunit.Assert.True(problems.Count == 0, string.Join("\n", problems.Take(20)));
+        return (text, rev);
+    }
+
     /// <summary>The text obtained by applying every stored op from revision 0 (a join with rev 0).</summary>
     public static async Task<string> ReplayFromZeroAsync(HostProcess frontEnd, string doc)
     {
