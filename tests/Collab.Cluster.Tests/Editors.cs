@@ -19,11 +19,18 @@ internal sealed class Editors : IAsyncDisposable
 
     private readonly ConcurrentDictionary<int, ConcurrentQueue<(long Seq, DateTime At)>> acksPerClient = new();
 
-    public static Task<Editors> ConnectAsync(LocalCluster cluster, string doc, int perFrontEnd) => ConnectAsync(cluster.FrontEnds, doc, perFrontEnd);
+    /// <summary>Liveness as the browser keeps it (web/src/client/connection.ts defaults), for editors that must notice a hung front end.</summary>
+    public static readonly TimeSpan LivenessSilence = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan LivenessTimeout = TimeSpan.FromSeconds(2.5);
 
-    public static async Task<Editors> ConnectAsync(IReadOnlyList<HostProcess> frontEnds, string doc, int perFrontEnd)
+    private bool keepLive;
+
+    public static Task<Editors> ConnectAsync(LocalCluster cluster, string doc, int perFrontEnd, bool keepLive = false) =>
+        ConnectAsync(cluster.FrontEnds, doc, perFrontEnd, keepLive);
+
+    public static async Task<Editors> ConnectAsync(IReadOnlyList<HostProcess> frontEnds, string doc, int perFrontEnd, bool keepLive = false)
     {
-        var editors = new Editors();
+        var editors = new Editors { keepLive = keepLive };
         foreach (var frontEnd in frontEnds)
         {
             for (var i = 0; i < perFrontEnd; i++)
@@ -31,6 +38,7 @@ internal sealed class Editors : IAsyncDisposable
                 var index = editors.Models.Count;
                 var name = $"e{index}";
                 var connection = await OtConnection.ConnectAsync(frontEnd.WebSocketUri, name);
+                if (keepLive) connection.KeepLive(LivenessSilence, LivenessTimeout);
                 editors.connections.Add(connection);
                 editors.homes.Add(frontEnd);
                 var model = await OtClientModel.JoinAsync(connection, doc);
@@ -100,6 +108,35 @@ internal sealed class Editors : IAsyncDisposable
             await Models[i].ResumeAsync(connection);
         }
         return dropped.Count;
+    }
+
+    /// <summary>
+    /// Every client homed on <paramref name="from"/> waits until its own liveness check gives that front end up, then
+    /// resumes on <paramref name="to"/> (same clientId, join+rev), as a browser behind a load balancer would; returns
+    /// when each gave up.
+    /// </summary>
+    public async Task<DateTime[]> MoveWhenGivenUpAsync(HostProcess from, HostProcess to, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var homed = Enumerable.Range(0, Models.Count).Where(i => homes[i] == from).ToList();
+        var moving = homed.Select(async i =>
+        {
+            var old = Models[i].Connection;
+            while (!old.IsClosed)
+            {
+                if (DateTime.UtcNow > deadline) throw new TimeoutException($"e{i} never gave up its hung front end");
+                await Task.Delay(20);
+            }
+            var gaveUp = old.GaveUpAt ?? DateTime.UtcNow;
+            lock (retired) retired.Add(old);
+            var connection = await OtConnection.ConnectAsync(to.WebSocketUri, Models[i].ClientId);
+            if (keepLive) connection.KeepLive(LivenessSilence, LivenessTimeout);
+            lock (connections) connections.Add(connection);
+            homes[i] = to;
+            await Models[i].ResumeAsync(connection);
+            return gaveUp;
+        }).ToList();
+        return await Task.WhenAll(moving);
     }
 
     public async Task WaitSynchronizedAsync(TimeSpan timeout)

@@ -15,7 +15,10 @@ public sealed class OtConnection : IAsyncDisposable
     private readonly SemaphoreSlim sendLock = new(1, 1);
     private readonly ConcurrentDictionary<string, OtClientModel> models = new(StringComparer.Ordinal);
     private readonly Task pump;
+    private readonly CancellationTokenSource stopping = new();
     private volatile bool disposing;
+    private long lastFrameAt = Environment.TickCount64;
+    private Task liveness = Task.CompletedTask;
 
     private OtConnection(TestClient client)
     {
@@ -43,6 +46,46 @@ public sealed class OtConnection : IAsyncDisposable
 
     internal void Register(OtClientModel model) => models[model.Doc] = model;
 
+    /// <summary>When this connection gave its front end up as hung (no frame after a live ping in time), else null.</summary>
+    public DateTime? GaveUpAt { get; private set; }
+
+    /// <summary>
+    /// Keeps liveness as the browser does (web/src/client/connection.ts): a live <c>ping</c> after
+    /// <paramref name="silence"/> without any frame, one at a time; when nothing at all follows it within
+    /// <paramref name="timeout"/>, the front end is hung and the socket is aborted (<see cref="IsClosed"/> becomes true).
+    /// </summary>
+    public void KeepLive(TimeSpan silence, TimeSpan timeout)
+    {
+        liveness = Task.Run(async () =>
+        {
+            long? pingedAt = null;
+            try
+            {
+                while (!IsClosed)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(250, silence.TotalMilliseconds / 4)), stopping.Token);
+                    var now = Environment.TickCount64;
+                    var last = Interlocked.Read(ref lastFrameAt);
+                    if (pingedAt is { } p && last >= p) pingedAt = null;
+                    if (pingedAt is { } sent)
+                    {
+                        if (now - sent <= timeout.TotalMilliseconds) continue;
+                        GaveUpAt = DateTime.UtcNow;
+                        Abort();
+                        return;
+                    }
+                    if (now - last < silence.TotalMilliseconds) continue;
+                    pingedAt = now;
+                    // Not awaited: a send stuck on a hung front end must not hold the deadline back.
+                    _ = SendAsync($"{{\"type\":\"ping\",\"t\":{now},\"live\":true}}").ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        });
+    }
+
     /// <summary>Sends one frame; the socket has a single writer at a time.</summary>
     public async Task SendAsync(string json)
     {
@@ -68,6 +111,7 @@ public sealed class OtConnection : IAsyncDisposable
             try
             {
                 frame = await Client.NextAsync(TimeSpan.FromHours(1));
+                Interlocked.Exchange(ref lastFrameAt, Environment.TickCount64);
             }
             catch (Exception e) when (e is InvalidOperationException or TimeoutException)
             {
@@ -104,9 +148,12 @@ public sealed class OtConnection : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         disposing = true;
+        await stopping.CancelAsync();
         await Client.DisposeAsync();
         await pump.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await liveness.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         sendLock.Dispose();
+        stopping.Dispose();
     }
 }
 

@@ -118,17 +118,25 @@ public sealed class SseClient : IAsyncDisposable
         await postLock.WaitAsync();
         try
         {
+            return await PostNowAsync(body);
+        }
+        finally
+        {
+            postLock.Release();
+        }
+    }
+
+    /// <summary>POSTs a body at once, beside any POST still in flight (a live ping, which needs no order).</summary>
+    public async Task<HttpStatusCode> PostNowAsync(string body)
+    {
+        {
             using var content = new StringContent(body, Encoding.UTF8, "text/plain");
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(PostUrl, UriKind.Relative)) { Content = content };
             request.Headers.Add("Collab-Session", SessionToken);
             using var response = await http.SendAsync(request, timeout.Token);
-            PostStatuses.Add(response.StatusCode);
+            lock (PostStatuses) PostStatuses.Add(response.StatusCode);
             return response.StatusCode;
-        }
-        finally
-        {
-            postLock.Release();
         }
     }
 

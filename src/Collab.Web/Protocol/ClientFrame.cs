@@ -26,4 +26,6 @@ internal sealed class ClientFrame
     public long? Head { get; set; }
     /// <summary>The raw JSON of <c>t</c> (number or string), echoed in <c>pong</c>.</summary>
     public string? T { get; set; }
+    /// <summary><c>ping</c> only: answer at once, ahead of earlier frames still in progress (a liveness probe, not a barrier).</summary>
+    public bool Live { get; set; }
 }

@@ -51,6 +51,7 @@ internal static class FrameReader
         if (reader.ValueTextEquals("user"u8)) return ReadUser(ref reader, frame);
         if (reader.ValueTextEquals("t"u8)) return ReadT(ref reader, frame);
         if (reader.ValueTextEquals("readOnly"u8)) return ReadBoolean(ref reader, "readOnly", v => frame.ReadOnly = v);
+        if (reader.ValueTextEquals("live"u8)) return ReadBoolean(ref reader, "live", v => frame.Live = v);
         // Unknown fields are ignored so the contract can grow without breaking older servers.
         reader.Read();
         reader.Skip();

@@ -84,6 +84,23 @@ internal sealed partial class SessionProtocol(Session session, IGrainFactory gra
         }
     }
 
+    /// <summary>
+    /// Answers a live <c>ping</c> (<c>"live": true</c>) the moment it is read, ahead of earlier frames still waiting on a
+    /// grain: it tells the client the front end is alive, not that earlier frames were handled (a plain <c>ping</c> does
+    /// that). Returns false for every other frame, which then goes through <see cref="HandleAsync"/> in order.
+    /// </summary>
+    public bool TryAnswerAtOnce(ReadOnlyMemory<byte> utf8)
+    {
+        // A live ping is a few dozen bytes; looking for its marker first keeps every other frame from being parsed twice.
+        if (utf8.Length > 256 || utf8.Span.IndexOf("\"live\""u8) < 0) return false;
+        var frame = new ClientFrame();
+        if (FrameReader.TryRead(utf8.Span, frame) is not null || frame.Type != "ping" || !frame.Live) return false;
+        FrontEndMetrics.FramesReceived.Add(1);
+        FrontEndMetrics.BytesReceived.Add(utf8.Length);
+        Reply(Frames.Pong(frame.T));
+        return true;
+    }
+
     /// <summary>Leaves every joined document (the socket closed).</summary>
     public async Task LeaveAllAsync()
     {

@@ -135,6 +135,13 @@ internal static partial class SseTransport
         if (body is null)
             return Results.Json(new { code = ErrorCodes.TooLarge, message = $"a POST is limited to {options.MaxMessageBytes} bytes" }, statusCode: 413);
 
+        // A POST that is one live ping is answered at once, not after the session's earlier POSTs (they may wait on a grain).
+        if (body.Value.Span.Trim(" \r\n\t"u8).IndexOf((byte)'\n') < 0 && entry.Session.CloseRequest is null && entry.Protocol.TryAnswerAtOnce(body.Value))
+        {
+            entry.LastPost = Environment.TickCount64;
+            return Results.StatusCode(StatusCodes.Status202Accepted);
+        }
+
         await entry.Gate.WaitAsync(context.RequestAborted);
         try
         {

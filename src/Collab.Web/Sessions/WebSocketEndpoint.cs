@@ -62,7 +62,7 @@ internal static partial class WebSocketEndpoint
         LogOpened(logger, session.Id, context.Connection.RemoteIpAddress?.ToString());
         try
         {
-            await WebSocketTransport.RunAsync(session, socket, options, logger, protocol.HandleAsync, lifetime.ApplicationStopping);
+            await WebSocketTransport.RunAsync(session, socket, options, logger, protocol.HandleAsync, protocol.TryAnswerAtOnce, lifetime.ApplicationStopping);
         }
         finally
         {

@@ -11,18 +11,24 @@ namespace Collab.Web.Sessions;
 /// </summary>
 internal static partial class WebSocketTransport
 {
-    /// <summary>Runs the session until the socket closes; <paramref name="handle"/> processes each text frame.</summary>
+    /// <summary>
+    /// Runs the session until the socket closes; <paramref name="handle"/> processes each text frame, in order, on the
+    /// session's <see cref="InboundFrames"/> task, while <paramref name="answerAtOnce"/> may answer a frame as soon as it is
+    /// read (a live ping) instead.
+    /// </summary>
     /// <remarks>
     /// Shutdown does not cancel the pending receive (that would abort the socket): it queues a 1001 close, and the
     /// receive loop ends when the client answers it, or when the close timeout aborts the socket.
     /// </remarks>
-    public static async Task RunAsync(Session session, WebSocket socket, FrontEndOptions options, ILogger logger, Func<ReadOnlyMemory<byte>, Task> handle, CancellationToken stopping)
+    public static async Task RunAsync(Session session, WebSocket socket, FrontEndOptions options, ILogger logger,
+        Func<ReadOnlyMemory<byte>, Task> handle, Func<ReadOnlyMemory<byte>, bool> answerAtOnce, CancellationToken stopping)
     {
         using var onStopping = stopping.Register(() => session.Close(CloseCodes.GoingAway, "server shutting down; reconnect and resume with join+rev"));
         var sending = SendLoopAsync(session, socket, options);
+        var inbound = new InboundFrames(session, handle, logger);
         try
         {
-            await ReceiveLoopAsync(session, socket, options, handle, session.Aborted);
+            await ReceiveLoopAsync(session, socket, options, inbound, answerAtOnce, session.Aborted);
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException)
         {
@@ -36,12 +42,15 @@ internal static partial class WebSocketTransport
         }
         finally
         {
+            // Frames read before the client's close are still handled (as they would have been had they arrived sooner).
+            await inbound.CompleteAsync();
             session.Close(CloseCodes.Normal, "bye");
         }
         await sending;
     }
 
-    private static async Task ReceiveLoopAsync(Session session, WebSocket socket, FrontEndOptions options, Func<ReadOnlyMemory<byte>, Task> handle, CancellationToken cancellationToken)
+    private static async Task ReceiveLoopAsync(Session session, WebSocket socket, FrontEndOptions options, InboundFrames inbound,
+        Func<ReadOnlyMemory<byte>, bool> answerAtOnce, CancellationToken cancellationToken)
     {
         var max = options.MaxMessageBytes;
         while (socket.State == WebSocketState.Open && session.CloseRequest is null)
@@ -52,7 +61,12 @@ internal static partial class WebSocketTransport
             if (peek.EndOfMessage)
             {
                 // An empty message is consumed whole by the zero-byte read: answer it like any other frame.
-                if (peek.MessageType == WebSocketMessageType.Text) await handle(ReadOnlyMemory<byte>.Empty);
+                if (peek.MessageType == WebSocketMessageType.Text)
+                {
+                    var empty = ArrayPool<byte>.Shared.Rent(1);
+                    await inbound.WhenRoomAsync(empty.Length, cancellationToken);
+                    inbound.Enqueue(empty, 0);
+                }
                 else
                 {
                     session.Enqueue(Frames.Error(ErrorCodes.BadJson, "collab.v1 frames are JSON text frames; binary frames are not accepted", fatal: true));
@@ -63,6 +77,7 @@ internal static partial class WebSocketTransport
             }
 
             var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(4096, max + 1));
+            var queued = false;
             try
             {
                 var length = 0;
@@ -71,7 +86,10 @@ internal static partial class WebSocketTransport
                 {
                     if (length == buffer.Length)
                     {
-                        var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, max + 1));
+                        // A big frame: wait until earlier frames are handled before holding more than the budget.
+                        var size = Math.Min(buffer.Length * 2, max + 1);
+                        await inbound.WhenRoomAsync(size, cancellationToken);
+                        var bigger = ArrayPool<byte>.Shared.Rent(size);
                         buffer.AsSpan(0, length).CopyTo(bigger);
                         ArrayPool<byte>.Shared.Return(buffer);
                         buffer = bigger;
@@ -94,11 +112,14 @@ internal static partial class WebSocketTransport
                     session.Close(CloseCodes.ProtocolError, "binary frames are not part of collab.v1");
                     return;
                 }
-                await handle(buffer.AsMemory(0, length));
+                if (answerAtOnce(buffer.AsMemory(0, length))) continue;
+                await inbound.WhenRoomAsync(buffer.Length, cancellationToken);
+                inbound.Enqueue(buffer, length);
+                queued = true;
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                if (!queued) ArrayPool<byte>.Shared.Return(buffer);
             }
         }
     }

@@ -74,6 +74,15 @@ export interface ConnectionOptions {
    * keep backing off, so a server that closes every connection soon after the welcome is not hammered.
    */
   stableMs?: number;
+  /**
+   * Liveness: after this long without any frame the connection sends a live `ping` (default 1000 ms), and a live ping
+   * that nothing at all follows within `livenessTimeoutMs` (default 2500 ms) means the front end hangs: the connection
+   * drops it and resumes on a new one, so a frozen front end costs at most about 4 s. The server answers a live ping as
+   * soon as it reads it, not behind earlier frames that may wait on a slow document, so a healthy front end is not
+   * mistaken for a hung one.
+   */
+  livenessMs?: number;
+  livenessTimeoutMs?: number;
   /** For tests outside a browser. */
   webSocket?: typeof WebSocket;
   fetch?: typeof fetch;
@@ -214,7 +223,7 @@ export class CollabConnection {
   send(frame: ClientFrame): boolean {
     const transport = this.current;
     if (!transport || !this.opened || (!this.welcome && frame.type !== "hello" && frame.type !== "ping")) return false;
-    transport.send(JSON.stringify(frame));
+    transport.send(JSON.stringify(frame), frame.type === "ping" && frame.live === true);
     return true;
   }
 
@@ -390,20 +399,32 @@ export class CollabConnection {
     if (doc !== undefined) this.handlers.get(doc)?.frame(frame);
   }
 
-  private startHeartbeat(intervalMs: number): void {
+  /**
+   * Keep-alive and liveness in one timer. A live ping goes out after `livenessMs` of silence, and at least every
+   * `heartbeatMs` (proxies and the fallback's idle limit want traffic upstream too); one at a time. When a live ping
+   * has had nothing at all after it for `livenessTimeoutMs`, the front end is gone even if the socket has not noticed.
+   * Judging by the ping rather than by the time since the last frame keeps a throttled timer (a hidden tab checks
+   * about once a minute) from mistaking its own long sleep for a dead connection.
+   */
+  private startHeartbeat(heartbeatMs: number): void {
     this.stopHeartbeat();
-    const interval = Math.max(1000, intervalMs);
-    // The SSE transport itself gives up on a stream silent for 2.5 intervals; this is the backstop for both.
-    const deadAfter = this.transportKind === "sse" ? 3 * interval : 2 * interval + 1000;
+    const keepAlive = Math.max(1000, heartbeatMs);
+    const silence = Math.max(100, this.options.livenessMs ?? 1000);
+    const timeout = Math.max(100, this.options.livenessTimeoutMs ?? 2500);
+    let pingedAt: number | null = null;
+    let lastPingAt = Date.now();
     this.heartbeatTimer = setInterval(() => {
-      // No frame (not even the pong to our last ping) for two intervals: the connection is dead even if the
-      // socket has not noticed; drop it and resume on a new one.
-      if (Date.now() - this.lastReceivedAt > deadAfter) {
-        this.drop("heartbeat timeout");
+      const now = Date.now();
+      if (pingedAt !== null && this.lastReceivedAt >= pingedAt) pingedAt = null;
+      if (pingedAt !== null) {
+        if (now - pingedAt > timeout) this.drop("heartbeat timeout");
         return;
       }
-      this.send({ type: "ping", t: Date.now() });
-    }, interval);
+      if (now - this.lastReceivedAt >= silence || now - lastPingAt >= keepAlive) {
+        pingedAt = lastPingAt = now;
+        this.send({ type: "ping", t: now, live: true });
+      }
+    }, Math.max(25, Math.min(250, Math.floor(silence / 4))));
   }
 
   private stopHeartbeat(): void {

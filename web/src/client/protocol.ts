@@ -28,7 +28,8 @@ export type ClientFrame =
   | { type: "op"; doc: string; rev: number; seq: number; op: OpComponent[] }
   | { type: "presence"; doc: string; rev: number; anchor: number; head: number }
   | { type: "leave"; doc: string }
-  | { type: "ping"; t?: number | string };
+  /** `live`: answered the moment the server reads it, ahead of earlier frames (a liveness probe, not a barrier). */
+  | { type: "ping"; t?: number | string; live?: boolean };
 
 export interface CommittedOp {
   rev: number;

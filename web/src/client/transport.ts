@@ -35,8 +35,11 @@ export interface TransportEvents {
 
 export interface Transport {
   readonly kind: TransportKind;
-  /** Sends (or queues) one frame. Ignored once closed. */
-  send(data: string): void;
+  /**
+   * Sends (or queues) one frame. Ignored once closed. `now`: the frame needs no order (a live ping), so the fallback
+   * POSTs it at once instead of behind a POST still in flight.
+   */
+  send(data: string, now?: boolean): void;
   /** Closes without reporting a close event. */
   close(code?: number, reason?: string): void;
 }
@@ -233,8 +236,12 @@ export class SseTransport implements Transport {
     void this.readStream();
   }
 
-  send(data: string): void {
+  send(data: string, now = false): void {
     if (this.closed) return;
+    if (now && this.opened) {
+      this.post(data, false);
+      return;
+    }
     this.queue.push(data);
     this.pump();
   }
@@ -354,7 +361,13 @@ export class SseTransport implements Transport {
       count++;
     }
     const body = this.queue.splice(0, count).join("\n");
-    this.inFlight = true;
+    this.post(body, true);
+  }
+
+  /** One POST; `ordered` ones go one at a time (the next waits for this one), the others beside them. */
+  private post(body: string, ordered: boolean): void {
+    if (!this.postUrl || !this.session) return;
+    if (ordered) this.inFlight = true;
     this.fetchImpl(this.postUrl, {
       method: "POST",
       headers: { "Content-Type": "text/plain", [SESSION_HEADER]: this.session },
@@ -363,7 +376,7 @@ export class SseTransport implements Transport {
       credentials: "same-origin",
       signal: this.abort.signal,
     }).then((response) => {
-      this.inFlight = false;
+      if (ordered) this.inFlight = false;
       void response.body?.cancel().catch(() => {});
       if (this.closed) return;
       if (response.ok) this.pump();
@@ -371,7 +384,7 @@ export class SseTransport implements Transport {
       else if (response.status === 413) this.fail(1009, "frame too large");
       else this.fail(SSE_DROPPED, `POST: ${response.status}`);
     }, () => {
-      this.inFlight = false;
+      if (ordered) this.inFlight = false;
       this.fail(SSE_DROPPED, "POST failed");
     });
   }

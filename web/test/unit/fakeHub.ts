@@ -16,6 +16,8 @@ interface Session {
   joined: boolean;
   send(frame: object): void;
   alive: boolean;
+  /** A hung front end: the socket stays open, but nothing is read from it or written to it. */
+  frozen?: boolean;
   /** The server ends the session with a close code (WebSocket close frame, or the SSE `close` event). */
   close?(code: number, reason: string): void;
 }
@@ -73,6 +75,13 @@ export class FakeHub {
   /** Refuses this many more joins with `client_id_in_use` whatever the rule says (a stale session of our own). */
   refuseJoins = 0;
   retryAfterMs = 1000;
+  /** Joins get no answer while set (a document whose activation waits on a slow store); live pings still do. */
+  holdJoins = false;
+
+  /** Hangs every live session as a SIGSTOPped front end does: open sockets and streams, no frames either way. */
+  freeze(): void {
+    for (const session of this.sessions) session.frozen = true;
+  }
 
   /** Closes every live session as the server does when their link is rotated (4403). */
   closeSessions(code: number, reason: string): void {
@@ -114,6 +123,7 @@ export class FakeHub {
   }
 
   private handle(session: Session, via: "ws" | "sse", raw: string): void {
+    if (session.frozen) return;
     const f = JSON.parse(raw) as Record<string, unknown>;
     this.received.push({ via, frame: f, at: Date.now(), bytes: encoder.encode(raw).length });
     const reply = (m: object) => session.send(m);
@@ -130,6 +140,7 @@ export class FakeHub {
         break;
       case "ping": reply(f.t === undefined ? { type: "pong" } : { type: "pong", t: f.t }); break;
       case "join": {
+        if (this.holdJoins) break;
         if (this.denyJoins !== null) { reply({ type: "error", code: "unauthorized", message: this.denyJoins, doc: "d" }); break; }
         const holder = [...this.sessions].some((s) => s !== session && s.alive && s.joined && s.clientId === session.clientId && s.instance !== session.instance);
         if (this.refuseJoins > 0 || (this.oneSessionPerClientId && holder)) {
@@ -190,7 +201,7 @@ export class FakeHub {
         start: (controller) => {
           session = {
             id: `sse-${token}`, clientId: "", joined: false, alive: true,
-            send: (frame) => { if (session.alive) controller.enqueue(encoder.encode(`data: ${JSON.stringify(frame)}\n\n`)); },
+            send: (frame) => { if (session.alive && !session.frozen) controller.enqueue(encoder.encode(`data: ${JSON.stringify(frame)}\n\n`)); },
             close: (code, reason) => {
               if (!this.streams.delete(token)) return;
               controller.enqueue(encoder.encode(`data: ${JSON.stringify({ type: "close", code, reason })}\n\n`));
@@ -214,6 +225,8 @@ export class FakeHub {
     }
     if (method === "POST" && url.pathname === "/sse") {
       if (this.holdPosts) await new Promise<void>((ok) => this.held.push(ok));
+      // A hung front end never answers a POST.
+      if (session !== undefined && this.streams.get(session)?.session.frozen) await new Promise<void>(() => {});
       const forced = this.postStatuses.shift();
       const stream = session === undefined ? undefined : this.streams.get(session);
       const status = forced ?? (stream ? 202 : 404);
@@ -253,7 +266,7 @@ export class FakeHub {
           if (this.behaviour !== "ok") return;
           const session: Session = {
             id: `ws-${hub.nextWsId++}`, clientId: "", joined: false, alive: true,
-            send: (frame) => setTimeout(() => { if (this.readyState === 1) this.onmessage?.({ data: JSON.stringify(frame) }); }, 0),
+            send: (frame) => setTimeout(() => { if (this.readyState === 1 && !session.frozen) this.onmessage?.({ data: JSON.stringify(frame) }); }, 0),
             close: (code, reason) => {
               if (this.readyState === 3) return;
               this.readyState = 3;
