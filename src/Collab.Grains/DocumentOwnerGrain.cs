@@ -14,8 +14,19 @@ public sealed partial class DocumentOwnerGrain(IDocumentStore store, ILogger<Doc
 
     private string Owner => this.GetPrimaryKeyString();
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken) =>
-        owned = await store.CountOwnedAsync(Owner, cancellationToken);
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            owned = await store.CountOwnedAsync(Owner, cancellationToken);
+        }
+        catch (Exception e) when (!PortableExceptionFilter.IsPortable(e))
+        {
+            // Activation failures reach the caller without passing the call filter: map the store's exception here.
+            LogActivationFailed(logger, e);
+            throw PortableExceptionFilter.Unavailable(nameof(IDocumentOwnerGrain), nameof(Create));
+        }
+    }
 
     public async Task<Creation> Create(string documentId, bool withAccess, int maxDocuments)
     {
@@ -40,6 +51,9 @@ public sealed partial class DocumentOwnerGrain(IDocumentStore store, ILogger<Doc
         owned = await store.CountOwnedAsync(Owner);
         return new Creation(CreationStatus.Created, access, owned);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "An owner's document count could not be read from the store")]
+    private static partial void LogActivationFailed(ILogger logger, Exception error);
 
     // Not the owner key: it is a client address or a user's subject.
     [LoggerMessage(Level = LogLevel.Information, Message = "An owner reached the cap of {Max} documents; a creation was refused")]

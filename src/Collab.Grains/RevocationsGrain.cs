@@ -1,5 +1,6 @@
 using Collab.Contracts;
 using Collab.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace Collab.Grains;
 
@@ -7,14 +8,25 @@ namespace Collab.Grains;
 /// The cluster's token revocations: loaded from the store on activation, added to durably, polled by every front end.
 /// The version starts from the activation's clock, so front ends refetch whenever the grain moves to a new silo.
 /// </summary>
-public sealed class RevocationsGrain(IDocumentStore store) : Grain, IRevocationsGrain
+public sealed partial class RevocationsGrain(IDocumentStore store, ILogger<RevocationsGrain> logger) : Grain, IRevocationsGrain
 {
     private readonly Dictionary<(RevocationKind, string), Revocation> entries = [];
     private long version;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        foreach (var stored in await store.LoadRevocationsAsync(DateTimeOffset.UtcNow, cancellationToken))
+        IReadOnlyList<StoredRevocation> loaded;
+        try
+        {
+            loaded = await store.LoadRevocationsAsync(DateTimeOffset.UtcNow, cancellationToken);
+        }
+        catch (Exception e) when (!PortableExceptionFilter.IsPortable(e))
+        {
+            // Activation failures reach the caller without passing the call filter: map the store's exception here.
+            LogLoadFailed(logger, e);
+            throw PortableExceptionFilter.Unavailable(nameof(IRevocationsGrain), nameof(Get));
+        }
+        foreach (var stored in loaded)
         {
             if (Enum.TryParse<RevocationKind>(stored.Kind, ignoreCase: true, out var kind))
                 entries[(kind, stored.Value)] = new Revocation(kind, stored.Value, stored.RevokedAt, stored.ExpiresAt);
@@ -55,6 +67,9 @@ public sealed class RevocationsGrain(IDocumentStore store) : Grain, IRevocations
         foreach (var key in expired) entries.Remove(key);
         if (expired.Count > 0) version++;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The token revocations could not be loaded from the store")]
+    private static partial void LogLoadFailed(ILogger logger, Exception error);
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 }

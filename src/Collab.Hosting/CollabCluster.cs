@@ -67,6 +67,8 @@ public static class CollabCluster
                 o.NumMissedProbesLimit = cluster.MissedProbesLimit;
             });
             silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = cluster.ResponseTimeout);
+            // Driver and clustering exceptions have no codec on client-mode front ends: map them to one they can decode.
+            silo.AddIncomingGrainCallFilter<PortableExceptionFilter>();
         });
         return cluster;
     }

@@ -163,7 +163,8 @@ internal sealed class Editors : IAsyncDisposable
 
     /// <summary>
     /// <see cref="SettleAsync"/>, then the fault tests' audit: the stored history is one sequence without gaps or repeats
-    /// that replays to the clients' text, and every acknowledged token is in it exactly once.
+    /// that replays to the clients' text, every acknowledged token is in it exactly once, and no host saw an exception
+    /// it could not decode.
     /// </summary>
     public async Task<(string Text, long Rev)> SettleAndAuditAsync(LocalCluster cluster, string doc)
     {
@@ -173,6 +174,8 @@ internal sealed class Editors : IAsyncDisposable
         Xunit.Assert.Equal(stored, text);
         var problems = Tokens.Audit(text, Acked.Keys);
         Xunit.Assert.True(problems.Count == 0, string.Join("\n", problems.Take(20)));
+        // Every failure crossed the grain boundaries as an exception the other side could decode.
+        Xunit.Assert.Empty(cluster.CodecFailures());
         return (text, rev);
     }
 

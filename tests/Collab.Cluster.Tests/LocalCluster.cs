@@ -225,6 +225,9 @@ public sealed class LocalCluster : IAsyncDisposable
     ];
 
     /// <summary>The output of every process, for a failing test's message.</summary>
+    /// <summary>Hosts whose output shows an exception that could not cross a grain boundary (no codec on the other side).</summary>
+    public IReadOnlyList<string> CodecFailures() => processes.Where(p => p.Output.Contains("CodecNotFoundException", StringComparison.Ordinal)).Select(p => p.Name).ToList();
+
     public string Logs() => string.Join("\n", processes.Select(p => $"--- {p.Name} ---\n{Tail(p.Output)}"));
 
     private static string Tail(string text) => text.Length <= 4000 ? text : "…" + text[^4000..];

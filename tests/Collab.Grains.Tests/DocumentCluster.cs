@@ -37,6 +37,7 @@ public sealed class DocumentCluster : IAsyncDisposable
             silo.Services.Configure<DocumentGrainOptions>(o => configure?.Invoke(o));
             silo.Services.Configure<CompactionOptions>(o => compaction?.Invoke(o));
             DocumentGrainCollection.AddTo(silo.Services);
+            silo.AddIncomingGrainCallFilter<PortableExceptionFilter>();
             if (collectionQuantum is { } quantum) silo.Services.Configure<GrainCollectionOptions>(o => o.CollectionQuantum = quantum);
         });
         var cluster = builder.Build();

@@ -28,6 +28,16 @@ public sealed class InstrumentedStore : IDocumentStore, IAsyncDisposable
     /// <summary>Awaited before a snapshot of the document reaches SQLite.</summary>
     public ConcurrentDictionary<string, Func<Task>> BeforeSnapshot { get; } = new();
 
+    /// <summary>
+    /// Store methods (by name, e.g. <c>CountOwnedAsync</c>) that fail with the exception this makes, as a driver's own
+    /// exception type would (one no caller of the grains can decode).
+    /// </summary>
+    public ConcurrentDictionary<string, Func<Exception>> Faults { get; } = new(StringComparer.Ordinal);
+
+    private Task<T> Faulted<T>(string method, Func<Task<T>> call) => Faults.TryGetValue(method, out var fault) ? Task.FromException<T>(fault()) : call();
+
+    private Task Faulted(string method, Func<Task> call) => Faults.TryGetValue(method, out var fault) ? Task.FromException(fault()) : call();
+
     /// <summary>Documents whose appends complete synchronously (as a network store's may when the reply is already buffered).</summary>
     public ConcurrentDictionary<string, bool> SynchronousAppends { get; } = new();
 
@@ -45,11 +55,11 @@ public sealed class InstrumentedStore : IDocumentStore, IAsyncDisposable
         await inner.AppendAsync(documentId, ops, writerEpoch, cancellationToken);
     }
 
-    public Task<long> ClaimWriterAsync(string documentId, CancellationToken cancellationToken = default) => inner.ClaimWriterAsync(documentId, cancellationToken);
+    public Task<long> ClaimWriterAsync(string documentId, CancellationToken cancellationToken = default) => Faulted(nameof(ClaimWriterAsync), () => inner.ClaimWriterAsync(documentId, cancellationToken));
 
-    public Task<long> GetRevisionAsync(string documentId, CancellationToken cancellationToken = default) => inner.GetRevisionAsync(documentId, cancellationToken);
+    public Task<long> GetRevisionAsync(string documentId, CancellationToken cancellationToken = default) => Faulted(nameof(GetRevisionAsync), () => inner.GetRevisionAsync(documentId, cancellationToken));
 
-    public Task<StoredDocument> LoadAsync(string documentId, CancellationToken cancellationToken = default) => inner.LoadAsync(documentId, cancellationToken);
+    public Task<StoredDocument> LoadAsync(string documentId, CancellationToken cancellationToken = default) => Faulted(nameof(LoadAsync), () => inner.LoadAsync(documentId, cancellationToken));
 
     public async Task SaveSnapshotAsync(string documentId, DocumentSnapshot snapshot, bool checkpoint = false, CancellationToken cancellationToken = default)
     {
@@ -57,12 +67,12 @@ public sealed class InstrumentedStore : IDocumentStore, IAsyncDisposable
         await inner.SaveSnapshotAsync(documentId, snapshot, checkpoint, cancellationToken);
     }
 
-    public Task<bool> ExistsAsync(string documentId, CancellationToken cancellationToken = default) => inner.ExistsAsync(documentId, cancellationToken);
+    public Task<bool> ExistsAsync(string documentId, CancellationToken cancellationToken = default) => Faulted(nameof(ExistsAsync), () => inner.ExistsAsync(documentId, cancellationToken));
 
     public Task<DocumentStorageSize> MeasureAsync(string documentId, CancellationToken cancellationToken = default) =>
-        inner.MeasureAsync(documentId, cancellationToken);
+        Faulted(nameof(MeasureAsync), () => inner.MeasureAsync(documentId, cancellationToken));
 
-    public Task<StoreSize> MeasureStoreAsync(CancellationToken cancellationToken = default) => inner.MeasureStoreAsync(cancellationToken);
+    public Task<StoreSize> MeasureStoreAsync(CancellationToken cancellationToken = default) => Faulted(nameof(MeasureStoreAsync), () => inner.MeasureStoreAsync(cancellationToken));
 
     public Task<IReadOnlyList<string>> ListCompactableAsync(DateTimeOffset committedBefore, string? afterDocumentId, int limit,
         CancellationToken cancellationToken = default) => inner.ListCompactableAsync(committedBefore, afterDocumentId, limit, cancellationToken);
@@ -71,26 +81,26 @@ public sealed class InstrumentedStore : IDocumentStore, IAsyncDisposable
         inner.CompactAsync(documentId, policy, cancellationToken);
 
     public Task<IReadOnlyList<StoredOp>> ReadOpsAsync(string documentId, long afterRev, int maxCount, CancellationToken cancellationToken = default) =>
-        inner.ReadOpsAsync(documentId, afterRev, maxCount, cancellationToken);
+        Faulted(nameof(ReadOpsAsync), () => inner.ReadOpsAsync(documentId, afterRev, maxCount, cancellationToken));
 
     public Task PingAsync(CancellationToken cancellationToken = default) => inner.PingAsync(cancellationToken);
 
     public Task<StoredAccess?> LoadAccessAsync(string documentId, CancellationToken cancellationToken = default) =>
-        inner.LoadAccessAsync(documentId, cancellationToken);
+        Faulted(nameof(LoadAccessAsync), () => inner.LoadAccessAsync(documentId, cancellationToken));
 
     public Task<IReadOnlyList<StoredRevocation>> LoadRevocationsAsync(DateTimeOffset now, CancellationToken cancellationToken = default) =>
-        inner.LoadRevocationsAsync(now, cancellationToken);
+        Faulted(nameof(LoadRevocationsAsync), () => inner.LoadRevocationsAsync(now, cancellationToken));
 
     public Task SaveRevocationAsync(StoredRevocation revocation, CancellationToken cancellationToken = default) =>
-        inner.SaveRevocationAsync(revocation, cancellationToken);
+        Faulted(nameof(SaveRevocationAsync), () => inner.SaveRevocationAsync(revocation, cancellationToken));
 
     public Task SaveAccessAsync(string documentId, StoredAccess access, CancellationToken cancellationToken = default) =>
-        inner.SaveAccessAsync(documentId, access, cancellationToken);
+        Faulted(nameof(SaveAccessAsync), () => inner.SaveAccessAsync(documentId, access, cancellationToken));
 
-    public Task<int> CountOwnedAsync(string owner, CancellationToken cancellationToken = default) => inner.CountOwnedAsync(owner, cancellationToken);
+    public Task<int> CountOwnedAsync(string owner, CancellationToken cancellationToken = default) => Faulted(nameof(CountOwnedAsync), () => inner.CountOwnedAsync(owner, cancellationToken));
 
     public Task AddOwnedAsync(string owner, string documentId, CancellationToken cancellationToken = default) =>
-        inner.AddOwnedAsync(owner, documentId, cancellationToken);
+        Faulted(nameof(AddOwnedAsync), () => inner.AddOwnedAsync(owner, documentId, cancellationToken));
 
     public ValueTask DisposeAsync() => inner.DisposeAsync();
 }
