@@ -21,7 +21,7 @@ internal sealed class Editors : IAsyncDisposable
 
     /// <summary>Liveness as the browser keeps it (web/src/client/connection.ts defaults), for editors that must notice a hung front end.</summary>
     public static readonly TimeSpan LivenessSilence = TimeSpan.FromSeconds(1);
-    public static readonly TimeSpan LivenessTimeout = TimeSpan.FromSeconds(2.5);
+    public static readonly TimeSpan LivenessTimeout = TimeSpan.FromSeconds(2);
 
     private bool keepLive;
 

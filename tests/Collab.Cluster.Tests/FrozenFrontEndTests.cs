@@ -6,18 +6,17 @@ namespace Collab.Cluster.Tests;
 
 /// <summary>
 /// A front end that hangs (SIGSTOP: its sockets stay open, nothing is answered) on a real cluster with editors typing.
-/// Editors keep liveness as the browser does (a live ping after 1 s of silence, given up 2.5 s after it) and resume on
+/// Editors keep liveness as the browser does (a live ping after 1 s of silence, given up 2 s after it) and resume on
 /// the other front end; the ones already there never notice. When the frozen front end wakes up it serves again, and
 /// nothing acknowledged is lost or doubled.
 /// </summary>
 public sealed class FrozenFrontEndTests(ITestOutputHelper output)
 {
     /// <summary>
-    /// What CI holds the stall to. The goal is 5 s (docs/operations.md, "Tuning failure detection"): at most 1.25 s of
-    /// silence, a 2.5 s unanswered live ping (checked every 250 ms), then a new socket and a join. CI allows 7 s so the
-    /// test measures the mechanism, not the machine's load.
+    /// The goal, 5 s (docs/operations.md, "Tuning failure detection"): at most 1.25 s of silence, a 2 s unanswered live
+    /// ping (checked every 250 ms), then a new socket, a join and the resend.
     /// </summary>
-    private static readonly TimeSpan StallBound = TimeSpan.FromSeconds(7);
+    private static readonly TimeSpan StallBound = TimeSpan.FromSeconds(5);
 
     [Fact]
     public async Task Editors_leave_a_frozen_front_end_within_seconds_and_it_serves_again_after_the_thaw()

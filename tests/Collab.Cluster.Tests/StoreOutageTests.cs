@@ -14,10 +14,10 @@ namespace Collab.Cluster.Tests;
 public sealed class StoreOutageTests(ITestOutputHelper output)
 {
     /// <summary>
-    /// What CI holds the recovery to. The goal is under 1 s (docs/operations.md); measured 0.35–1.45 s: the last editor
-    /// can need two of its 500 ms retry periods (one failing just before the store returns), so CI allows four.
+    /// The goal, under 1 s (docs/operations.md): editors retry every 250 ms, so the last one resends at most 250 ms after
+    /// the store returns, plus the reload. Measured 0.20–0.39 s (with 500 ms retries it was 0.35–1.45 s).
     /// </summary>
-    private static readonly TimeSpan BackWithin = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan BackWithin = TimeSpan.FromSeconds(1);
 
     [Fact]
     public async Task PostgreSQL_stopped_for_10_s_leaves_every_instance_ready_loses_nothing_and_editing_resumes_soon_after()

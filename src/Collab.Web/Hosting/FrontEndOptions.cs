@@ -94,7 +94,7 @@ public sealed class FrontEndOptions
     /// <summary>How long a document feed waits for each of its grain calls before it retries (0: no bound of its own; client mode defaults to <see cref="ClusterFeedCallTimeoutMs"/>).</summary>
     public int FeedCallTimeoutMs { get; set; }
 
-    public const int ClusterSubmitTimeoutMs = 1_500;
+    public const int ClusterSubmitTimeoutMs = 1_000;
     public const int ClusterFeedCallTimeoutMs = 1_000;
 
     /// <summary>Returns the first invalid setting as a message naming its configuration key, or null.</summary>

@@ -15,7 +15,9 @@ namespace Collab.Web.Sessions;
 /// </summary>
 internal sealed partial class SessionProtocol(Session session, IGrainFactory grains, DocumentFeeds feeds, FrontEndOptions options, AccessPolicy access, TokenSessions tokens, ILogger logger)
 {
-    private const int RetryAfterMs = 500;
+    // A store outage or a moving document: short, so editing resumes soon after the store returns (each retry is one
+    // failed activation attempt against a store that refuses at once).
+    private const int RetryAfterMs = 250;
     private const int TimedOutRetryAfterMs = 100;
 
     private readonly TokenBucket rate = new(options.MessagesPerSecond, options.MessageBurst);

@@ -76,8 +76,8 @@ export interface ConnectionOptions {
   stableMs?: number;
   /**
    * Liveness: after this long without any frame the connection sends a live `ping` (default 1000 ms), and a live ping
-   * that nothing at all follows within `livenessTimeoutMs` (default 2500 ms) means the front end hangs: the connection
-   * drops it and resumes on a new one, so a frozen front end costs at most about 4 s. The server answers a live ping as
+   * that nothing at all follows within `livenessTimeoutMs` (default 2000 ms) means the front end hangs: the connection
+   * drops it and resumes on a new one, so a frozen front end costs at most about 3.5 s. The server answers a live ping as
    * soon as it reads it, not behind earlier frames that may wait on a slow document, so a healthy front end is not
    * mistaken for a hung one.
    */
@@ -410,7 +410,7 @@ export class CollabConnection {
     this.stopHeartbeat();
     const keepAlive = Math.max(1000, heartbeatMs);
     const silence = Math.max(100, this.options.livenessMs ?? 1000);
-    const timeout = Math.max(100, this.options.livenessTimeoutMs ?? 2500);
+    const timeout = Math.max(100, this.options.livenessTimeoutMs ?? 2000);
     let pingedAt: number | null = null;
     let lastPingAt = Date.now();
     this.heartbeatTimer = setInterval(() => {
