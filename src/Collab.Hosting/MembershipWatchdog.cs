@@ -36,9 +36,10 @@ internal sealed partial class MembershipWatchdog(
                 var data = await table.ReadRowAsync(silo.SiloAddress, stoppingToken).WaitAsync(Period, stoppingToken).ConfigureAwait(false);
                 present = data.Members.Count > 0;
             }
-            catch (Orleans.Clustering.Redis.RedisClusteringException e)
+            catch (Exception e) when (TableIsGone(e))
             {
-                // Redis answers, but the table itself is gone ("the Redis membership table version is missing").
+                // The store answers, but the table itself is gone: Redis says "the Redis membership table version is
+                // missing", Azure Table Storage "the table specified does not exist" (404 under Orleans' exception).
                 LogUnreadable(logger, e);
                 present = false;
             }
@@ -63,6 +64,17 @@ internal sealed partial class MembershipWatchdog(
             _ = Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None).ContinueWith(_ => Environment.Exit(ExitCode), TaskScheduler.Default);
             return;
         }
+    }
+
+    /// <summary>Whether <paramref name="error"/> says the membership table no longer exists (rather than that its store is unreachable).</summary>
+    internal static bool TableIsGone(Exception error)
+    {
+        for (var e = error; e is not null; e = e.InnerException)
+        {
+            if (e is Orleans.Clustering.Redis.RedisClusteringException) return true;
+            if (e is Azure.RequestFailedException { Status: 404 }) return true;
+        }
+        return false;
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Membership watchdog: the membership table could not be read")]

@@ -82,6 +82,59 @@ public sealed class AzureTableClusteringTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task A_deleted_membership_table_heals_without_an_operator_and_nothing_is_lost()
+    {
+        await using var cluster = await AzureTableCluster.StartAsync(output);
+        const string doc = "azure-table-deleted";
+        var editors = await Editors.ConnectAsync([cluster.FrontEnd], doc, perFrontEnd: 2);
+        try
+        {
+            using var stop = new CancellationTokenSource();
+            var typing = editors.TypeTokens(stop.Token);
+            await editors.WaitForAcksAsync(40);
+
+            await cluster.DeleteMembershipTableAsync();
+            var deletedAt = DateTime.UtcNow;
+            output.WriteLine($"deleted the membership table after {editors.Acked.Count} acked ops");
+
+            // Each silo's watchdog sees its row gone and exits 75; the test restarts exited silos as a supervisor would.
+            var restarted = new List<(string Name, int ExitCode)>();
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (restarted.Count < 2)
+            {
+                if (DateTime.UtcNow > deadline) throw new TimeoutException($"silos still running {TimeSpan.FromSeconds(60)} after the table was deleted");
+                restarted.AddRange(await cluster.RestartExitedSilosAsync());
+                await Task.Delay(100);
+            }
+            await cluster.WaitForReadyzAsync(2);
+            var ready = DateTime.UtcNow - deletedAt;
+            var nextSeqs = editors.Models.Select(m => m.NextSeq).ToArray();
+            var editing = await editors.WaitUntilEveryClientAckedSeqAsync(nextSeqs, Settle) - deletedAt;
+
+            await stop.CancelAsync();
+            await typing;
+            var (text, rev) = await SettleAsync(editors, cluster.FrontEnd, doc);
+            var problems = Tokens.Audit(text, editors.Acked.Keys);
+            Assert.True(problems.Count == 0, string.Join("\n", problems.Take(20)));
+            Assert.All(restarted, r => Assert.Equal(75, r.ExitCode));
+            var rows = await cluster.MembershipAsync();
+            Assert.Equal(2, rows.Count(r => r.Status == "Active"));
+            Figure($"membership table deleted: {restarted.Count} silo restart(s) (exit 75), the front end saw 2 silos again {ready.TotalMilliseconds:F0} ms "
+                + $"after the deletion, every editor acknowledged {editing.TotalMilliseconds:F0} ms after it; acked ops {editors.Acked.Count}, lost 0, duplicated 0, final rev {rev}");
+            Assert.True(ready <= TimeSpan.FromSeconds(30), $"ready again only {ready.TotalSeconds:F1} s after the deletion (bound 30 s)");
+        }
+        catch
+        {
+            output.WriteLine(cluster.Logs());
+            throw;
+        }
+        finally
+        {
+            await editors.DisposeAsync();
+        }
+    }
+
     private static async Task<(string Text, long Rev)> SettleAsync(Editors editors, HostProcess frontEnd, string doc)
     {
         await editors.WaitSynchronizedAsync(Settle);
@@ -168,6 +221,23 @@ internal sealed class AzureTableCluster : IAsyncDisposable
         Silos.Add(silo);
         SiloPorts[silo] = siloPort;
         output.WriteLine($"{name}: ready in {silo.TimeToReady.TotalMilliseconds:F0} ms (silo port {siloPort})");
+    }
+
+    /// <summary>Deletes the membership table (an operator's mistake, a storage account restored without it).</summary>
+    public Task DeleteMembershipTableAsync() => new TableServiceClient(azurite.ConnectionString).DeleteTableAsync(MembershipTable);
+
+    /// <summary>Starts again every silo that exited (as its supervisor would), on new ports; returns which, with their exit codes.</summary>
+    public async Task<List<(string Name, int ExitCode)>> RestartExitedSilosAsync()
+    {
+        var restarted = new List<(string, int)>();
+        foreach (var silo in Silos.Where(s => s.HasExited).ToList())
+        {
+            Silos.Remove(silo);
+            SiloPorts.Remove(silo);
+            restarted.Add((silo.Name, silo.ExitCode));
+            await StartSiloAsync(silo.Name);
+        }
+        return restarted;
     }
 
     /// <summary>This cluster's silo rows in the membership table (the table's version row left out).</summary>
