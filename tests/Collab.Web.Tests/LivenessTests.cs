@@ -10,28 +10,46 @@ namespace Collab.Web.Tests;
 /// </summary>
 public sealed class LivenessTests
 {
+    private static readonly Dictionary<string, string> LongBusyTimeout = new() { ["Collab:Storage:BusyTimeout"] = "00:00:30" };
+
+    /// <summary>A data folder holding <paramref name="doc"/> with the text "hi", written by a server that is gone again.</summary>
+    private static async Task<string> StoredDocumentAsync(string doc)
+    {
+        var dataPath = Path.Combine(Path.GetTempPath(), "collab-web-tests", Guid.NewGuid().ToString("N"));
+        await using var first = await CollabServer.StartAsync(dataPath: dataPath);
+        await using var writer = await first.ConnectAsync();
+        await writer.JoinAsync(doc);
+        await writer.SendAsync(new { type = "op", doc, rev = 0, seq = 1, op = new object[] { "hi" } });
+        await writer.ExpectAsync("ack");
+        return dataPath;
+    }
+
+    /// <summary>Another process's write lock on the database (released by <see cref="UnlockAsync"/>).</summary>
+    private static async Task<SqliteConnection> LockAsync(string dataPath)
+    {
+        var blocker = new SqliteConnection($"Data Source={Path.Combine(dataPath, "collab.db")};Pooling=false");
+        await blocker.OpenAsync();
+        await using var begin = blocker.CreateCommand();
+        begin.CommandText = "BEGIN EXCLUSIVE";
+        await begin.ExecuteNonQueryAsync();
+        return blocker;
+    }
+
+    private static async Task UnlockAsync(SqliteConnection blocker)
+    {
+        await using var rollback = blocker.CreateCommand();
+        rollback.CommandText = "ROLLBACK";
+        await rollback.ExecuteNonQueryAsync();
+    }
+
     [Fact]
     public async Task A_live_ping_is_answered_while_an_earlier_join_waits_on_the_store_and_a_plain_ping_waits_behind_it()
     {
-        var dataPath = Path.Combine(Path.GetTempPath(), "collab-web-tests", Guid.NewGuid().ToString("N"));
-        await using (var first = await CollabServer.StartAsync(dataPath: dataPath))
-        {
-            await using var writer = await first.ConnectAsync();
-            await writer.JoinAsync("slow-doc");
-            await writer.SendAsync(new { type = "op", doc = "slow-doc", rev = 0, seq = 1, op = new object[] { "hi" } });
-            await writer.ExpectAsync("ack");
-        }
-
+        var dataPath = await StoredDocumentAsync("slow-doc");
         // The same data on a fresh server: joining the document activates it, and the activation must write.
-        await using var server = await CollabServer.StartAsync(new Dictionary<string, string> { ["Collab:Storage:BusyTimeout"] = "00:00:30" }, dataPath);
+        await using var server = await CollabServer.StartAsync(LongBusyTimeout, dataPath);
         await using var client = await server.ConnectAsync();
-        await using var blocker = new SqliteConnection($"Data Source={Path.Combine(dataPath, "collab.db")};Pooling=false");
-        await blocker.OpenAsync();
-        await using (var begin = blocker.CreateCommand())
-        {
-            begin.CommandText = "BEGIN EXCLUSIVE";
-            await begin.ExecuteNonQueryAsync();
-        }
+        await using var blocker = await LockAsync(dataPath);
         try
         {
             await client.SendAsync(new { type = "join", doc = "slow-doc" });
@@ -48,9 +66,7 @@ public sealed class LivenessTests
         }
         finally
         {
-            await using var rollback = blocker.CreateCommand();
-            rollback.CommandText = "ROLLBACK";
-            await rollback.ExecuteNonQueryAsync();
+            await UnlockAsync(blocker);
         }
 
         var joined = await client.ExpectAsync("joined", TimeSpan.FromSeconds(30));
@@ -61,23 +77,10 @@ public sealed class LivenessTests
     [Fact]
     public async Task A_live_ping_over_the_fallback_is_answered_while_an_earlier_post_waits()
     {
-        var dataPath = Path.Combine(Path.GetTempPath(), "collab-web-tests", Guid.NewGuid().ToString("N"));
-        await using (var first = await CollabServer.StartAsync(dataPath: dataPath))
-        {
-            await using var writer = await first.ConnectAsync();
-            await writer.JoinAsync("slow-sse");
-            await writer.SendAsync(new { type = "op", doc = "slow-sse", rev = 0, seq = 1, op = new object[] { "hi" } });
-            await writer.ExpectAsync("ack");
-        }
-        await using var server = await CollabServer.StartAsync(new Dictionary<string, string> { ["Collab:Storage:BusyTimeout"] = "00:00:30" }, dataPath);
+        var dataPath = await StoredDocumentAsync("slow-sse");
+        await using var server = await CollabServer.StartAsync(LongBusyTimeout, dataPath);
         await using var sse = await Collab.Testing.SseClient.ConnectAsync(server.BaseUri, "sse-client");
-        await using var blocker = new SqliteConnection($"Data Source={Path.Combine(dataPath, "collab.db")};Pooling=false");
-        await blocker.OpenAsync();
-        await using (var begin = blocker.CreateCommand())
-        {
-            begin.CommandText = "BEGIN EXCLUSIVE";
-            await begin.ExecuteNonQueryAsync();
-        }
+        await using var blocker = await LockAsync(dataPath);
         Task<System.Net.HttpStatusCode> join;
         try
         {
@@ -89,9 +92,7 @@ public sealed class LivenessTests
         }
         finally
         {
-            await using var rollback = blocker.CreateCommand();
-            rollback.CommandText = "ROLLBACK";
-            await rollback.ExecuteNonQueryAsync();
+            await UnlockAsync(blocker);
         }
         Assert.Equal(System.Net.HttpStatusCode.Accepted, await join.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal("hi", (await sse.ExpectAsync("joined", TimeSpan.FromSeconds(30))).GetProperty("text").GetString());
