@@ -17,7 +17,9 @@ internal sealed partial class InboundFrames
     /// <summary>Bytes of read-but-unhandled frames a session may hold beyond a single frame.</summary>
     public const int BudgetBytes = 64 * 1024;
 
-    private readonly Channel<(byte[] Buffer, int Length)> queue = Channel.CreateUnbounded<(byte[], int)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    // A frame to handle, or (Started set) one the receive loop began handling itself and left pending.
+    private readonly Channel<(byte[] Buffer, int Length, Task? Started)> queue =
+        Channel.CreateUnbounded<(byte[], int, Task?)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly Session session;
     private readonly Func<ReadOnlyMemory<byte>, Task> handle;
     private readonly ILogger logger;
@@ -46,6 +48,19 @@ internal sealed partial class InboundFrames
     }
 
     /// <summary>
+    /// Nothing is queued or in progress: the receive loop may handle the next frame itself, and hand it over with
+    /// <see cref="EnqueueStarted"/> only if it does not complete at once (most frames do not wait on anything, and the
+    /// hop to the handler task would cost them more than their handling).
+    /// </summary>
+    public bool IsIdle
+    {
+        get
+        {
+            lock (gate) return held == 0;
+        }
+    }
+
+    /// <summary>
     /// Completes when the session may take <paramref name="bytes"/> more: nothing is held, or what is held plus them fits
     /// the budget. The receive loop is the only caller, one wait at a time.
     /// </summary>
@@ -64,7 +79,17 @@ internal sealed partial class InboundFrames
     public void Enqueue(byte[] buffer, int length)
     {
         lock (gate) held += buffer.Length;
-        if (!queue.Writer.TryWrite((buffer, length))) Release(buffer);
+        if (!queue.Writer.TryWrite((buffer, length, null))) Release(buffer);
+    }
+
+    /// <summary>Handles a frame on the caller (only while <see cref="IsIdle"/>: nothing may run beside it).</summary>
+    public Task Handle(ReadOnlyMemory<byte> frame) => handle(frame);
+
+    /// <summary>Hands over a frame whose handling the receive loop began while idle and that is still pending: frames read later wait for it.</summary>
+    public void EnqueueStarted(byte[] buffer, Task handling)
+    {
+        lock (gate) held += buffer.Length;
+        if (!queue.Writer.TryWrite((buffer, 0, handling))) _ = handling.ContinueWith(_ => Release(buffer), TaskScheduler.Default);
     }
 
     /// <summary>No more frames will come; completes when the handler has finished (queued frames of a closing session are dropped).</summary>
@@ -76,12 +101,13 @@ internal sealed partial class InboundFrames
 
     private async Task HandleLoopAsync()
     {
-        await foreach (var (buffer, length) in queue.Reader.ReadAllAsync())
+        await foreach (var (buffer, length, started) in queue.Reader.ReadAllAsync())
         {
             try
             {
                 // After a close (fatal error, shutdown, stalled reader) the session reads no more; nor does it handle what it had read.
-                if (session.CloseRequest is null) await handle(buffer.AsMemory(0, length));
+                if (started is not null) await started;
+                else if (session.CloseRequest is null) await handle(buffer.AsMemory(0, length));
             }
             catch (Exception e)
             {

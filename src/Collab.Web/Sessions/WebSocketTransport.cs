@@ -113,6 +113,19 @@ internal static partial class WebSocketTransport
                     return;
                 }
                 if (answerAtOnce(buffer.AsMemory(0, length))) continue;
+                if (inbound.IsIdle)
+                {
+                    // Nothing before it: handle it here, and hand it over only if it has to wait (a grain call).
+                    var handling = inbound.Handle(buffer.AsMemory(0, length));
+                    if (handling.IsCompleted)
+                    {
+                        await handling;
+                        continue;
+                    }
+                    inbound.EnqueueStarted(buffer, handling);
+                    queued = true;
+                    continue;
+                }
                 await inbound.WhenRoomAsync(buffer.Length, cancellationToken);
                 inbound.Enqueue(buffer, length);
                 queued = true;

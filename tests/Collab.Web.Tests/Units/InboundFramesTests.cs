@@ -51,6 +51,31 @@ public sealed class InboundFramesTests
     }
 
     [Fact]
+    public async Task A_frame_the_reader_began_itself_holds_back_the_frames_read_after_it()
+    {
+        var session = new Session(new FrontEndOptions(), NullLogger.Instance);
+        var handled = new List<string>();
+        var inbound = new InboundFrames(session, frame =>
+        {
+            lock (handled) handled.Add(System.Text.Encoding.ASCII.GetString(frame.Span));
+            return Task.CompletedTask;
+        }, NullLogger.Instance);
+        Assert.True(inbound.IsIdle);
+
+        var slow = new TaskCompletionSource();
+        inbound.EnqueueStarted(Frame("first"), slow.Task.ContinueWith(_ => { lock (handled) handled.Add("first"); }, TaskScheduler.Default));
+        Assert.False(inbound.IsIdle);
+        inbound.Enqueue(Frame("second"), 6);
+        await Task.Delay(100);
+        lock (handled) Assert.Empty(handled);
+
+        slow.SetResult();
+        await inbound.CompleteAsync().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(["first", "second"], handled);
+        Assert.True(inbound.IsIdle);
+    }
+
+    [Fact]
     public async Task While_a_frame_waits_the_reader_may_hold_no_more_than_the_budget()
     {
         var session = new Session(new FrontEndOptions(), NullLogger.Instance);
