@@ -5,7 +5,8 @@ using Collab.Web.Protocol;
 namespace Collab.Web.Sessions;
 
 /// <summary>
-/// Frames a WebSocket session has read but not yet handled, and the one task that handles them, in order. The receive
+/// Frames a WebSocket session has read but not yet handled, and the one task that handles them, in order (while it is
+/// idle the receive loop handles a frame itself and hands it over only if it has to wait). The receive
 /// loop goes on reading while an earlier frame waits on a grain (a join on a frozen silo, a submit during a store
 /// outage), so a live <c>ping</c> behind it is answered at once and the client does not mistake a slow document for a
 /// dead front end. What the session holds is bounded in bytes: the receive loop waits for room before it queues a frame
