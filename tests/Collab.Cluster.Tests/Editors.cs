@@ -37,9 +37,7 @@ internal sealed class Editors : IAsyncDisposable
             {
                 var index = editors.Models.Count;
                 var name = $"e{index}";
-                var connection = await OtConnection.ConnectAsync(frontEnd.WebSocketUri, name);
-                if (keepLive) connection.KeepLive(LivenessSilence, LivenessTimeout);
-                editors.connections.Add(connection);
+                var connection = await editors.OpenAsync(frontEnd, name);
                 editors.homes.Add(frontEnd);
                 var model = await OtClientModel.JoinAsync(connection, doc);
                 var acks = editors.acksPerClient.GetOrAdd(index, _ => new ConcurrentQueue<(long, DateTime)>());
@@ -96,16 +94,8 @@ internal sealed class Editors : IAsyncDisposable
         var dropped = Enumerable.Range(0, Models.Count).Where(i => homes[i].HasExited).ToList();
         foreach (var i in dropped)
         {
-            while (!Models[i].Connection.IsClosed)
-            {
-                if (DateTime.UtcNow > deadline) throw new TimeoutException($"e{i} never noticed its front end died");
-                await Task.Delay(20);
-            }
-            retired.Add(Models[i].Connection);
-            var connection = await OtConnection.ConnectAsync(frontEnd.WebSocketUri, Models[i].ClientId);
-            connections.Add(connection);
-            homes[i] = frontEnd;
-            await Models[i].ResumeAsync(connection);
+            await WaitClosedAsync(i, deadline, "noticed its front end died");
+            await MoveAsync(i, frontEnd);
         }
         return dropped.Count;
     }
@@ -119,24 +109,39 @@ internal sealed class Editors : IAsyncDisposable
     {
         var deadline = DateTime.UtcNow + timeout;
         var homed = Enumerable.Range(0, Models.Count).Where(i => homes[i] == from).ToList();
-        var moving = homed.Select(async i =>
+        return await Task.WhenAll(homed.Select(async i =>
         {
-            var old = Models[i].Connection;
-            while (!old.IsClosed)
-            {
-                if (DateTime.UtcNow > deadline) throw new TimeoutException($"e{i} never gave up its hung front end");
-                await Task.Delay(20);
-            }
-            var gaveUp = old.GaveUpAt ?? DateTime.UtcNow;
-            lock (retired) retired.Add(old);
-            var connection = await OtConnection.ConnectAsync(to.WebSocketUri, Models[i].ClientId);
-            if (keepLive) connection.KeepLive(LivenessSilence, LivenessTimeout);
-            lock (connections) connections.Add(connection);
-            homes[i] = to;
-            await Models[i].ResumeAsync(connection);
+            await WaitClosedAsync(i, deadline, "gave up its hung front end");
+            var gaveUp = Models[i].Connection.GaveUpAt ?? DateTime.UtcNow;
+            await MoveAsync(i, to);
             return gaveUp;
-        }).ToList();
-        return await Task.WhenAll(moving);
+        }));
+    }
+
+    private async Task WaitClosedAsync(int i, DateTime deadline, string what)
+    {
+        while (!Models[i].Connection.IsClosed)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"e{i} never {what}");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Retires client <paramref name="i"/>'s closed socket and resumes it on <paramref name="to"/>.</summary>
+    private async Task MoveAsync(int i, HostProcess to)
+    {
+        lock (retired) retired.Add(Models[i].Connection);
+        var connection = await OpenAsync(to, Models[i].ClientId);
+        homes[i] = to;
+        await Models[i].ResumeAsync(connection);
+    }
+
+    private async Task<OtConnection> OpenAsync(HostProcess frontEnd, string clientId)
+    {
+        var connection = await OtConnection.ConnectAsync(frontEnd.WebSocketUri, clientId);
+        if (keepLive) connection.KeepLive(LivenessSilence, LivenessTimeout);
+        lock (connections) connections.Add(connection);
+        return connection;
     }
 
     public async Task WaitSynchronizedAsync(TimeSpan timeout)
