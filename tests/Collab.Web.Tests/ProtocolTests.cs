@@ -195,6 +195,7 @@ public sealed class ProtocolTests(DefaultServer fixture) : IClassFixture<Default
     [InlineData("{\"type\":\"join\",\"doc\":\"a\\ud83d\"}", "bad_request")]
     [InlineData("{\"type\":\"hello\",\"clientId\":\"x\",\"user\":{\"name\":\"\\udc00\"}}", "bad_request")]
     [InlineData("{\"type\":\"ping\",\"t\":\"\\ud800\"}", "bad_request")]
+    [InlineData("{\"type\":\"ping\",\"live\":\"yes\"}", "bad_request")]
     [InlineData("[1,2,3]", "bad_json")]
     [InlineData("42", "bad_json")]
     [InlineData("{\"type\":\"hello\"} {}", "bad_json")]
