@@ -115,7 +115,12 @@ internal sealed class SqliteWriter
     {
         // This thread does nothing else, so blocking it while the queue is empty is the point.
         var wait = reader.WaitToReadAsync();
-        return wait.IsCompletedSuccessfully ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
+        if (wait.IsCompletedSuccessfully) return wait.Result;
+        // Block on a wait handle: waiting on the task itself would spin (yielding the CPU thousands of times a second
+        // at a few hundred commits per second) before it sleeps.
+        var task = wait.AsTask();
+        if (!task.IsCompleted) ((IAsyncResult)task).AsyncWaitHandle.WaitOne();
+        return task.GetAwaiter().GetResult();
     }
 
     private void WriteBatch(List<WriteRequest> batch)
